@@ -1,0 +1,224 @@
+// What pilot sends a proxy: its whole configuration, shaped like Envoy's (listeners,
+// routes, clusters, endpoints) so that `meshctl proxy-config` reads like istioctl's.
+// Pilot produces it with a pure function; the sidecar applies it as one immutable unit.
+
+import type { Protocol } from './registry.js';
+
+export type ProxyKind = 'sidecar' | 'gateway';
+
+/** Who the proxy is, as pilot saw it announce itself. */
+export interface ProxyNode {
+  id: string;
+  kind: ProxyKind;
+  workload: string;
+  namespace: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+}
+
+export type StringMatcher =
+  | { exact: string }
+  | { prefix: string }
+  | { regex: string };
+
+export interface HeaderMatcher {
+  /** Lower case. Pseudo-headers `:authority`, `:method`, `:scheme`, `:path` are allowed. */
+  name: string;
+  match?: StringMatcher;
+  /** true: matches when the header is absent or does not match (withoutHeaders). */
+  invert?: boolean;
+}
+
+export interface QueryParamMatcher {
+  name: string;
+  match?: StringMatcher;
+}
+
+export interface RouteMatch {
+  /** Absent: any path. */
+  path?: StringMatcher;
+  headers?: HeaderMatcher[];
+  queryParams?: QueryParamMatcher[];
+  ignoreCase?: boolean;
+}
+
+export interface WeightedCluster {
+  name: string;
+  weight: number;
+  headers?: HeaderMutations;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  perTryTimeoutMs?: number;
+  /** Envoy's retry_on values (`5xx`, `gateway-error`, `connect-failure`, `retriable-4xx`,
+   *  `refused-stream`, `reset`, `retriable-status-codes`) and bare status codes. */
+  retryOn: string[];
+}
+
+export interface HeaderMutations {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface FaultPolicy {
+  delay?: { fixedDelayMs: number; percent: number };
+  abort?: { httpStatus: number; percent: number };
+}
+
+export interface MirrorPolicy {
+  cluster: string;
+  percent: number;
+}
+
+export interface CorsConfig {
+  allowOrigins: StringMatcher[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAgeSeconds?: number;
+  allowCredentials?: boolean;
+}
+
+export type RouteAction =
+  | {
+      kind: 'route';
+      clusters: WeightedCluster[];
+      /** Covers every attempt. 0 or absent: no timeout. */
+      timeoutMs?: number;
+      retry?: RetryPolicy;
+      rewrite?: { uriPrefix?: string; authority?: string };
+      mirror?: MirrorPolicy;
+    }
+  | { kind: 'redirect'; uri?: string; authority?: string; port?: number; scheme?: string; code: number }
+  | { kind: 'direct'; status: number; body?: string };
+
+export interface Route {
+  /** `reviews.default.svc.cluster.local:9080/0`-style or the VirtualService route's name. */
+  name: string;
+  match: RouteMatch;
+  action: RouteAction;
+  fault?: FaultPolicy;
+  cors?: CorsConfig;
+  requestHeaders?: HeaderMutations;
+  responseHeaders?: HeaderMutations;
+  /** Which resource produced this route, for `meshctl x describe` and debugging. */
+  origin?: { virtualService?: string; index?: number };
+}
+
+export interface VirtualHost {
+  /** `reviews.default.svc.cluster.local:9080` */
+  name: string;
+  /** Envoy domain rules: exact, `*.suffix`, `prefix*`, or `*`. Lower case. */
+  domains: string[];
+  routes: Route[];
+}
+
+export interface RouteConfiguration {
+  /** Outbound: the port (`9080`); gateway: `http.8080`; inbound: `inbound|9080||`. */
+  name: string;
+  virtualHosts: VirtualHost[];
+}
+
+export type LbPolicy = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
+
+export interface ClusterTls {
+  mode: 'DISABLE' | 'ISTIO_MUTUAL' | 'SIMPLE' | 'MUTUAL';
+  /** For ISTIO_MUTUAL: the SPIFFE ids a server may present (from the registry). */
+  subjectAltNames?: string[];
+  sni?: string;
+}
+
+export interface OutlierConfig {
+  consecutive5xx?: number;
+  consecutiveGatewayErrors?: number;
+  intervalMs: number;
+  baseEjectionTimeMs: number;
+  maxEjectionPercent: number;
+  minHealthPercent: number;
+}
+
+export interface ConnectionPoolConfig {
+  maxConnections?: number;
+  connectTimeoutMs?: number;
+  maxPendingRequests?: number;
+  maxRequests?: number;
+  maxRequestsPerConnection?: number;
+  maxRetries?: number;
+  idleTimeoutMs?: number;
+}
+
+export interface ConsistentHashConfig {
+  header?: string;
+  cookie?: { name: string; path?: string; ttlMs?: number };
+  sourceIp?: boolean;
+  queryParameter?: string;
+  minimumRingSize?: number;
+}
+
+export interface Cluster {
+  /** `outbound|9080|v1|reviews.default.svc.cluster.local` or `inbound|9080||`. */
+  name: string;
+  /** EDS: endpoints come from `endpoints`; STATIC: inline; ORIGINAL_DST: passthrough. */
+  type: 'EDS' | 'STATIC' | 'ORIGINAL_DST';
+  /** The service hostname (absent for inbound/passthrough clusters). */
+  service?: string;
+  port?: number;
+  subset?: string;
+  protocol: Protocol;
+  lbPolicy: LbPolicy;
+  consistentHash?: ConsistentHashConfig;
+  connectTimeoutMs: number;
+  tls: ClusterTls;
+  outlier?: OutlierConfig;
+  connectionPool?: ConnectionPoolConfig;
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** Labels of the workload, for subset selection already applied by pilot; kept for display. */
+  labels?: Record<string, string>;
+  /** The workload behind this endpoint, for telemetry and describe. */
+  workload?: string;
+  /** The SPIFFE id the endpoint's sidecar will present. */
+  identity?: string;
+  healthy: boolean;
+  weight?: number;
+}
+
+export interface ClusterLoadAssignment {
+  cluster: string;
+  endpoints: Endpoint[];
+}
+
+export type ListenerKind = 'outbound' | 'inbound' | 'gateway';
+
+export interface Listener {
+  /** `virtualOutbound`, `virtualInbound`, `0.0.0.0_8080` for a gateway port. */
+  name: string;
+  kind: ListenerKind;
+  /** The logical port: 15001/15006 for sidecars, the Gateway server port for gateways. */
+  port: number;
+  protocol: Protocol;
+  /** HTTP listeners: which route configuration they route by; for outbound the route
+   *  configuration is chosen by the destination port (`9080`), so this is absent. */
+  routeConfig?: string;
+  /** TCP listeners forward to one cluster. */
+  cluster?: string;
+  /** Inbound: the peer authentication mode in force. */
+  mtlsMode?: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** Gateways: the hosts its servers accept. */
+  hosts?: string[];
+}
+
+export interface ProxyConfig {
+  node: ProxyNode;
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  clusters: Cluster[];
+  endpoints: ClusterLoadAssignment[];
+  /** Outbound traffic to hosts the registry does not know. */
+  outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+}
