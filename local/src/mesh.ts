@@ -1,0 +1,61 @@
+// Process mode: the same components as compose, as local processes on loopback.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '#api';
+import { planMesh, type MeshPlan } from './plan.js';
+import { Supervisor } from './supervisor.js';
+import { ensureNatsServer } from './nats-install.js';
+import type { DemoWorkload } from './demo.js';
+
+export interface LocalMeshOptions {
+  root: string;
+  portOffset: number;
+  stateDir: string;
+  configDir: string;
+  demo: boolean;
+  natsBin: string;
+  logLevel: string;
+  log: Logger;
+  readyTimeoutMs?: number;
+  workloads?: DemoWorkload[];
+}
+
+export interface LocalMesh {
+  plan: MeshPlan;
+  supervisor: Supervisor;
+  stop(): Promise<void>;
+}
+
+/** The bootstrap secret citadel checks tokens against; kept so a restart keeps the same tokens. */
+function bootstrapSecret(stateDir: string): string {
+  const file = join(stateDir, 'bootstrap-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
+  const stateDir = resolve(o.root, o.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  ensureNatsServer(o.natsBin, o.log);
+  const plan = planMesh({
+    root: o.root, node: process.execPath, natsBin: o.natsBin, portOffset: o.portOffset, stateDir,
+    configDir: o.configDir, demo: o.demo, logLevel: o.logLevel, citadelSecret: bootstrapSecret(stateDir),
+    workloads: o.workloads,
+  });
+  const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 20_000 });
+  const stop = () => supervisor.stopAll();
+  try {
+    for (const group of ['bus', 'control', 'app', 'proxy', 'gateway'] as const) {
+      const specs = plan.processes.filter((p) => p.group === group);
+      if (specs.length) await supervisor.startGroup(specs);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { plan, supervisor, stop };
+}

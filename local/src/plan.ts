@@ -1,0 +1,154 @@
+// Process mode as data: which processes make up the mesh, with their ports and environment.
+// Pure, so the plan can be printed and tested; supervisor.ts runs it.
+
+import { join, resolve } from 'node:path';
+import { bootstrapToken, ports } from '#api';
+import { demoWorkloads, ingressGateway, type DemoWorkload } from './demo.js';
+
+export interface ProcessSpec {
+  name: string;
+  /** Node entry point relative to the repo root, or an executable. */
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** HTTP URL answering 200 when the process is ready; or a TCP port for servers without one. */
+  ready: { http: string } | { tcp: number };
+  group: 'bus' | 'control' | 'app' | 'proxy' | 'gateway';
+}
+
+export interface ProxyPorts {
+  admin: number;
+  outbound: number;
+  inbound: number;
+}
+
+export interface MeshPlan {
+  ports: {
+    nats: number; gateway: number; galley: number; pilot: number; citadel: number; mixer: number; mixerMetrics: number;
+  };
+  natsUrl: string;
+  processes: ProcessSpec[];
+  proxies: { workload: string; ports: ProxyPorts; appPort?: number }[];
+}
+
+export interface PlanOptions {
+  root: string;
+  node: string;
+  natsBin: string;
+  portOffset: number;
+  stateDir: string;
+  configDir: string;
+  demo: boolean;
+  logLevel: string;
+  citadelSecret: string;
+  workloads?: DemoWorkload[];
+}
+
+/** Sidecars get a block of ten ports each from 15100 (+offset): admin +0, outbound +1, inbound +6. */
+export function proxyPorts(index: number, offset: number): ProxyPorts {
+  const base = 15100 + offset + index * 10;
+  return { admin: base, outbound: base + 1, inbound: base + 6 };
+}
+
+export function planMesh(o: PlanOptions): MeshPlan {
+  const off = o.portOffset;
+  const p = {
+    nats: ports.nats + off,
+    gateway: ports.gateway + off,
+    galley: ports.galley + off,
+    pilot: ports.pilot + off,
+    citadel: ports.citadel + off,
+    mixer: ports.mixer + off,
+    mixerMetrics: ports.mixerMetrics + off,
+  };
+  const natsUrl = `nats://127.0.0.1:${p.nats}`;
+  const dist = (rel: string) => join(o.root, 'dist', rel);
+  const common = { MESH_NATS_URL: natsUrl, MESH_LOG_LEVEL: o.logLevel };
+  const processes: ProcessSpec[] = [
+    { name: 'nats', command: o.natsBin, args: ['-a', '127.0.0.1', '-p', String(p.nats)], env: {}, ready: { tcp: p.nats }, group: 'bus' },
+    {
+      name: 'citadel', command: o.node, args: [dist('citadel/src/main.js')], group: 'control',
+      env: { ...common, MESH_CITADEL_PORT: String(p.citadel), MESH_CITADEL_DATA_DIR: join(o.stateDir, 'citadel'), MESH_CITADEL_ATTESTATION: 'token', MESH_CITADEL_BOOTSTRAP_SECRET: o.citadelSecret },
+      ready: { http: `http://127.0.0.1:${p.citadel}/ready` },
+    },
+    {
+      name: 'galley', command: o.node, args: [dist('galley/src/main.js')], group: 'control',
+      env: { ...common, MESH_GALLEY_PORT: String(p.galley), MESH_CONFIG_DIR: resolve(o.root, o.configDir), MESH_GALLEY_STATE_DIR: join(o.stateDir, 'galley') },
+      ready: { http: `http://127.0.0.1:${p.galley}/ready` },
+    },
+    {
+      name: 'pilot', command: o.node, args: [dist('pilot/src/main.js')], group: 'control',
+      env: { ...common, MESH_PILOT_PORT: String(p.pilot), MESH_REGISTRIES: 'announce' },
+      ready: { http: `http://127.0.0.1:${p.pilot}/ready` },
+    },
+    {
+      name: 'mixer', command: o.node, args: [dist('mixer/src/main.js')], group: 'control',
+      env: { ...common, MESH_MIXER_PORT: String(p.mixer), MESH_MIXER_METRICS_PORT: String(p.mixerMetrics) },
+      ready: { http: `http://127.0.0.1:${p.mixer}/ready` },
+    },
+  ];
+  const proxies: MeshPlan['proxies'] = [];
+  if (o.demo) {
+    const workloads = o.workloads ?? demoWorkloads;
+    workloads.forEach((w, i) => {
+      const pp = proxyPorts(i, off);
+      const appPort = 19000 + off + i;
+      proxies.push({ workload: w.workload, ports: pp, appPort });
+      processes.push({
+        name: w.workload, command: o.node, args: [dist(`services/src/${w.entry}/main.js`)], group: 'app',
+        env: {
+          SERVICE_PORT: String(appPort), SERVICE_BIND: '127.0.0.1', HTTP_PROXY: `http://127.0.0.1:${pp.outbound}`,
+          ...w.env,
+        },
+        ready: { http: `http://127.0.0.1:${appPort}/health` },
+      });
+      processes.push({
+        name: `${w.workload}-proxy`, command: o.node, args: [dist('sidecar/src/main.js')], group: 'proxy',
+        env: {
+          ...common,
+          MESH_PROXY_KIND: 'sidecar',
+          MESH_WORKLOAD: w.workload,
+          MESH_NAMESPACE: 'default',
+          MESH_SERVICE_ACCOUNT: w.serviceAccount,
+          MESH_LABELS: Object.entries(w.labels).map(([k, v]) => `${k}=${v}`).join(','),
+          MESH_SERVICES: w.service ?? '',
+          MESH_APP_PORTS: w.service ? `http:${w.port}:${appPort}` : '',
+          MESH_INBOUND_PORT: String(pp.inbound),
+          MESH_INBOUND_BIND: '127.0.0.1',
+          MESH_INBOUND_ADVERTISE: '127.0.0.1',
+          MESH_OUTBOUND_PORT: String(pp.outbound),
+          MESH_OUTBOUND_BIND: '127.0.0.1',
+          MESH_ADMIN_PORT: String(pp.admin),
+          MESH_REGISTER: 'true',
+          MESH_CITADEL_TOKEN: bootstrapToken(o.citadelSecret, 'default', w.serviceAccount),
+        },
+        ready: { http: `http://127.0.0.1:${pp.admin}/ready` },
+      });
+    });
+    const gp = proxyPorts(workloads.length, off);
+    proxies.push({ workload: ingressGateway.workload, ports: gp });
+    processes.push({
+      name: ingressGateway.workload, command: o.node, args: [dist('sidecar/src/main.js')], group: 'gateway',
+      env: {
+        ...common,
+        MESH_PROXY_KIND: 'gateway',
+        MESH_WORKLOAD: ingressGateway.workload,
+        MESH_NAMESPACE: 'default',
+        MESH_SERVICE_ACCOUNT: ingressGateway.serviceAccount,
+        MESH_LABELS: Object.entries(ingressGateway.labels).map(([k, v]) => `${k}=${v}`).join(','),
+        MESH_SERVICES: '',
+        MESH_APP_PORTS: '',
+        MESH_INBOUND_PORT: String(gp.inbound),
+        MESH_INBOUND_BIND: '127.0.0.1',
+        MESH_INBOUND_ADVERTISE: '127.0.0.1',
+        MESH_OUTBOUND_PORT: String(gp.outbound),
+        MESH_ADMIN_PORT: String(gp.admin),
+        MESH_REGISTER: 'false',
+        MESH_GATEWAY_PORT_MAP: `${ports.gateway}=${p.gateway}`,
+        MESH_CITADEL_TOKEN: bootstrapToken(o.citadelSecret, 'default', ingressGateway.serviceAccount),
+      },
+      ready: { http: `http://127.0.0.1:${gp.admin}/ready` },
+    });
+  }
+  return { ports: p, natsUrl, processes, proxies };
+}

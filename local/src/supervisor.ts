@@ -1,0 +1,120 @@
+// Runs a mesh plan: starts processes group by group, waits until each answers ready,
+// keeps their logs in files, and stops everything it started, in reverse order.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import net from 'node:net';
+import type { Logger } from '#api';
+import type { ProcessSpec } from './plan.js';
+
+export interface Running {
+  spec: ProcessSpec;
+  child: ChildProcess;
+  logFile: string;
+}
+
+export class StartError extends Error {
+  constructor(readonly process: string, reason: string, readonly logTail: string) {
+    super(`${process} did not become ready: ${reason}`);
+    this.name = 'StartError';
+  }
+}
+
+async function probe(spec: ProcessSpec): Promise<boolean> {
+  if ('tcp' in spec.ready) {
+    const port = spec.ready.tcp;
+    return new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+  }
+  try {
+    const res = await fetch(spec.ready.http, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+export class Supervisor {
+  private readonly running: Running[] = [];
+  private stopping = false;
+
+  constructor(private readonly opts: { logDir: string; log: Logger; cwd: string; readyTimeoutMs: number }) {
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  list(): readonly Running[] {
+    return this.running;
+  }
+
+  /** Starts the specs together and waits until every one is ready. */
+  async startGroup(specs: ProcessSpec[]): Promise<void> {
+    const started = specs.map((spec) => this.spawn(spec));
+    await Promise.all(started.map((r) => this.waitReady(r)));
+  }
+
+  private spawn(spec: ProcessSpec): Running {
+    const logFile = join(this.opts.logDir, `${spec.name}.log`);
+    const out = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(spec.command, spec.args, {
+      cwd: this.opts.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    const running: Running = { spec, child, logFile };
+    child.on('exit', (code, signal) => {
+      if (!this.stopping) this.opts.log.error({ process: spec.name, code, signal, log: logFile }, 'process exited');
+    });
+    child.on('error', (err) => this.opts.log.error({ process: spec.name, err: err.message }, 'process failed to start'));
+    this.running.push(running);
+    return running;
+  }
+
+  private async waitReady(r: Running): Promise<void> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    for (;;) {
+      if (r.child.exitCode !== null || r.child.signalCode !== null) {
+        throw new StartError(r.spec.name, `exited with ${r.child.exitCode ?? r.child.signalCode}`, tail(r.logFile));
+      }
+      if (await probe(r.spec)) return;
+      if (Date.now() > deadline) throw new StartError(r.spec.name, `no answer from ${JSON.stringify(r.spec.ready)} within ${this.opts.readyTimeoutMs} ms`, tail(r.logFile));
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  /** SIGTERM in reverse start order, SIGKILL whatever is left after the grace period. */
+  async stopAll(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    const alive = [...this.running].reverse().filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    const exits = alive.map((r) => new Promise<void>((resolve) => {
+      if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+      r.child.once('exit', () => resolve());
+    }));
+    for (const r of alive) r.child.kill('SIGTERM');
+    const timer = setTimeout(() => { for (const r of alive) if (r.child.exitCode === null) r.child.kill('SIGKILL'); }, graceMs);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  }
+
+  /** Kills one process hard (chaos) and starts it again with the same spec. */
+  async restart(name: string): Promise<void> {
+    const i = this.running.findIndex((r) => r.spec.name === name);
+    if (i < 0) throw new Error(`no process named ${name}`);
+    const old = this.running[i]!;
+    const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
+    old.child.kill('SIGKILL');
+    await exited;
+    this.running.splice(i, 1);
+    await this.startGroup([old.spec]);
+  }
+}

@@ -1,0 +1,36 @@
+// `meshctl proxy-status`: istioctl's SYNCED / NOT SENT / STALE / NACKED per proxy, from pilot's syncz.
+
+import { getJson } from '../client.js';
+import type { Endpoints } from '../endpoints.js';
+import { render, table, type OutputFormat } from '../output.js';
+
+/** One row of pilot's /debug/syncz. */
+export interface SyncStatus {
+  proxy: string;
+  workload: string;
+  namespace?: string;
+  kind?: string;
+  status: 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
+  version?: string;
+  ackedVersion?: string;
+  error?: string;
+  inbound?: string;
+  outbound?: string;
+  admin?: string;
+  lastPushAt?: string;
+  lastAckAt?: string;
+}
+
+export async function fetchProxyStatus(ep: Endpoints): Promise<SyncStatus[]> {
+  const { body } = await getJson<SyncStatus[] | { proxies: SyncStatus[] }>('pilot', `${ep.pilot}/debug/syncz`);
+  const list = Array.isArray(body) ? body : body.proxies;
+  return [...list].sort((a, b) => a.proxy.localeCompare(b.proxy));
+}
+
+export function formatProxyStatus(list: SyncStatus[], format: OutputFormat, proxy?: string): string {
+  const rows = proxy ? list.filter((p) => p.proxy === proxy || p.proxy.startsWith(`${proxy}`) || p.workload === proxy) : list;
+  return render(format, rows, () => table(
+    ['NAME', 'WORKLOAD', 'STATUS', 'VERSION', 'INBOUND', 'ERROR'],
+    rows.map((p) => [p.proxy, p.workload, p.status, p.version ?? '-', p.inbound ?? '-', p.error ?? '']),
+  ));
+}
