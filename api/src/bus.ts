@@ -200,3 +200,23 @@ export interface ReportBatch {
   /** Records this proxy dropped since its last batch because its buffer was full. */
   dropped: number;
 }
+
+/** A policy question a sidecar asks before forwarding (Istio 1.1 Mixer Check). */
+export interface CheckRequest {
+  proxyId: string;
+  source: PeerInfo;
+  destination: PeerInfo & { service: string; serviceName: string; serviceNamespace: string };
+  request?: { method: string; path: string; host?: string; headers?: Record<string, string> };
+}
+
+/** Mixer's answer; the sidecar may reuse it for validDurationMs or validUseCount uses, whichever ends first. */
+export interface CheckResponse {
+  allowed: boolean;
+  /** Stable code when denied (`PERMISSION_DENIED`, `RESOURCE_EXHAUSTED`). */
+  code?: string;
+  message?: string;
+  validDurationMs: number;
+  validUseCount: number;
+  /** The rule that decided, if any. */
+  rule?: string;
+}

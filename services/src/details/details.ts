@@ -1,0 +1,26 @@
+// The book details Bookinfo's details service returns (field names and order as the original).
+export interface BookDetails {
+  id: number;
+  author: string;
+  year: number;
+  type: string;
+  pages: number;
+  publisher: string;
+  language: string;
+  'ISBN-10': string;
+  'ISBN-13': string;
+}
+
+export function bookDetails(id: number): BookDetails {
+  return {
+    id,
+    author: 'William Shakespeare',
+    year: 1595,
+    type: 'paperback',
+    pages: 200,
+    publisher: 'PublisherA',
+    language: 'English',
+    'ISBN-10': '1234567890',
+    'ISBN-13': '123-1234567890',
+  };
+}
