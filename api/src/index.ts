@@ -12,3 +12,4 @@ export * from './settings.js';
 export * from './log.js';
 export * from './ports.js';
 export * from './http.js';
+export * from './attestation.js';
