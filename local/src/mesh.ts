@@ -49,8 +49,10 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
   const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 20_000 });
   const stop = () => supervisor.stopAll();
   try {
-    for (const group of ['bus', 'control', 'app', 'proxy', 'gateway'] as const) {
-      const specs = plan.processes.filter((p) => p.group === group);
+    // The bus first; then the control plane and the apps together (neither needs the other
+    // to start); then every proxy at once, which needs citadel and pilot to answer.
+    for (const groups of [['bus'], ['control', 'app'], ['proxy', 'gateway']]) {
+      const specs = plan.processes.filter((p) => groups.includes(p.group));
       if (specs.length) await supervisor.startGroup(specs);
     }
   } catch (err) {

@@ -1,0 +1,198 @@
+// The terminal service: forwards one attempt to the chosen endpoint with http-proxy 1.18.1,
+// over the cluster's keep-alive agent (mTLS or plain), and hands back the response head so
+// the layers above decide (retry, or stream it to the client).
+//
+// http-proxy traps handled here (ENVIRONMENT.md): always an 'error' handler and a callback;
+// selfHandleResponse so its web-outgoing passes never touch our response; xfwd off; the
+// path forwarded is exactly the normalised `ex.path` (toProxy + prependPath:false skip its
+// url.parse; its urlJoin only rewrites `//` and `http:/`, which normalisation removed or
+// refused); hop-by-hop headers were stripped before we get here; the attempt is cancellable.
+// Per-attempt correlation: the Attempt object is passed as http-proxy's `res` argument, which
+// it hands back untouched to every event and callback (it only reads `res.finished`).
+
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import httpProxy from 'http-proxy';
+import type { Logger } from 'pino';
+import type { Exchange, Failure, ProxyResponse, Service } from './exchange.js';
+import { localResponse } from './exchange.js';
+import type { UpstreamAgents } from './agents.js';
+import { stripHopByHop } from './headers.js';
+import { PEER_HEADER } from './peer.js';
+
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EADDRNOTAVAIL',
+  'ERR_MESH_SAN_MISMATCH', 'ERR_MESH_CONNECT_TIMEOUT', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export function classifyUpstreamError(err: NodeJS.ErrnoException, connected: boolean): 'connect-failure' | 'reset' {
+  const code = err.code ?? '';
+  if (CONNECT_ERRORS.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'connect-failure';
+  return connected ? 'reset' : 'connect-failure';
+}
+
+export function failureResponse(f: Failure): ProxyResponse {
+  switch (f) {
+    case 'connect-failure':
+      return localResponse(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure\n', 'UF', f);
+    case 'reset':
+      return localResponse(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination\n', 'UC', f);
+    case 'timeout':
+      return localResponse(504, 'upstream request timeout\n', 'UT', f);
+    case 'downstream-gone':
+      return localResponse(499, 'client went away\n', 'DC', f);
+    case 'no-healthy-upstream':
+      return localResponse(503, 'no healthy upstream\n', 'UH', f);
+    case 'overflow':
+      return localResponse(503, 'upstream overflow\n', 'UO', f);
+  }
+}
+
+class Attempt {
+  settled = false;
+  connected = false;
+  cancelled: Failure | undefined;
+  proxyReq: ClientRequest | undefined;
+  timer: NodeJS.Timeout | undefined;
+  constructor(readonly ex: Exchange, readonly settle: (r: ProxyResponse) => void, readonly connectTimeoutMs: number, readonly staleRetry: boolean) {}
+
+  done(r: ProxyResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.settle(r);
+  }
+
+  cancel(why: Failure): void {
+    if (this.settled) return;
+    this.cancelled = why;
+    this.proxyReq?.destroy();
+    this.done(failureResponse(why));
+  }
+}
+
+export interface ForwarderOptions {
+  agents: UpstreamAgents;
+  log: Logger;
+}
+
+export interface Forwarder {
+  service: Service;
+  close(): void;
+}
+
+const EMPTY: Buffer[] = [];
+
+export function createForwarder(opts: ForwarderOptions): Forwarder {
+  const { agents, log } = opts;
+  const proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, toProxy: true, prependPath: false, ws: false, changeOrigin: false });
+
+  const fail = (a: Attempt, err: NodeJS.ErrnoException): void => {
+    if (a.settled) return;
+    const kind = classifyUpstreamError(err, a.connected);
+    const reused = a.proxyReq?.reusedSocket === true;
+    // A keep-alive socket the server closed just as we reused it: replay once, transparently,
+    // when the request can be replayed (Node's documented race; Envoy does the same).
+    if (kind === 'reset' && reused && !a.staleRetry && (!a.ex.hasBody || a.ex.bufferedBody)) {
+      a.settled = true;
+      if (a.timer) clearTimeout(a.timer);
+      forward(a.ex, true).then(a.settle, () => a.settle(failureResponse('reset')));
+      return;
+    }
+    log.debug({ err, code: err.code, endpoint: a.ex.endpoint?.key, kind }, 'upstream attempt failed');
+    a.done(failureResponse(kind));
+  };
+
+  // Never without an error handler: an unhandled 'error' would crash the process.
+  proxy.on('error', (err, _req, res) => {
+    const a = res as unknown as Attempt;
+    if (a instanceof Attempt) fail(a, err as NodeJS.ErrnoException);
+    else log.warn({ err }, 'http-proxy error outside an attempt');
+  });
+  proxy.on('econnreset', (err, _req, res) => {
+    const a = res as unknown as Attempt;
+    if (a instanceof Attempt) fail(a, err as NodeJS.ErrnoException);
+  });
+  proxy.on('proxyReq', (proxyReq, _req, res) => {
+    const a = res as unknown as Attempt;
+    if (!(a instanceof Attempt)) return;
+    a.proxyReq = proxyReq;
+    if (a.settled) { proxyReq.destroy(); return; }
+    const socket = proxyReq.socket;
+    if (!socket || !socket.connecting) { a.connected = true; return; }
+    const secure = 'encrypted' in socket;
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      a.connected = true;
+      if (a.timer) { clearTimeout(a.timer); a.timer = undefined; }
+    });
+    if (a.connectTimeoutMs > 0) {
+      a.timer = setTimeout(() => {
+        const err = Object.assign(new Error('upstream connect timeout'), { code: 'ERR_MESH_CONNECT_TIMEOUT' });
+        proxyReq.destroy(err);
+        fail(a, err);
+      }, a.connectTimeoutMs);
+    }
+  });
+  proxy.on('proxyRes', (proxyRes: IncomingMessage, _req, res) => {
+    const a = res as unknown as Attempt;
+    if (!(a instanceof Attempt)) return;
+    if (a.settled) { proxyRes.destroy(); return; }
+    const headers = proxyRes.headers as OutgoingHttpHeaders;
+    stripHopByHop(headers);
+    a.done({ status: proxyRes.statusCode ?? 502, headers, body: proxyRes });
+  });
+
+  function forward(ex: Exchange, staleRetry: boolean): Promise<ProxyResponse> {
+    const cluster = ex.cluster;
+    const ep = ex.endpoint;
+    if (!cluster || !ep) return Promise.resolve(failureResponse('no-healthy-upstream'));
+    const agent = agents.agentFor(cluster);
+    if (!agent) return Promise.resolve(localResponse(503, 'no workload certificate yet\n', 'UF', 'connect-failure'));
+    return new Promise<ProxyResponse>((resolve) => {
+      const a = new Attempt(ex, resolve, cluster.def.connectTimeoutMs ?? 0, staleRetry);
+      ex.cancelAttempt = (why) => a.cancel(why);
+      let buffer: Readable | undefined;
+      if (ex.bufferedBody) {
+        buffer = Readable.from([ex.bufferedBody]);
+        ex.requestBytes = ex.bufferedBody.length;
+      } else if (!ex.hasBody) {
+        // First attempt pipes the (empty) client request; later ones must not re-pipe it.
+        if (ex.bodyConsumed) buffer = Readable.from(EMPTY);
+        ex.bodyConsumed = true;
+      } else if (ex.bodyConsumed) {
+        // A streamed body cannot be replayed (the retry layer never asks; be safe anyway).
+        a.done(failureResponse('reset'));
+        return;
+      } else {
+        ex.bodyConsumed = true;
+        const cl = Number(ex.headers['content-length']);
+        if (Number.isInteger(cl)) ex.requestBytes = cl;
+        else ex.req.on('data', (c: Buffer) => { ex.requestBytes += c.length; });
+      }
+      // Workload metadata is for mesh peers only; a plain upstream is outside the mesh.
+      if (!cluster.mtls && ex.direction !== 'inbound') delete ex.headers[PEER_HEADER];
+      // The normalised string is what goes on the wire (see the header comment).
+      ex.req.url = ex.path;
+      try {
+        proxy.web(ex.req, a as unknown as ServerResponse, {
+          target: { protocol: cluster.mtls ? 'https:' : 'http:', host: ep.endpoint.address, port: ep.endpoint.port },
+          agent,
+          ...(buffer ? { buffer } : {}),
+        }, (err) => fail(a, err as NodeJS.ErrnoException));
+      } catch (err) {
+        // Node throws synchronously on headers it refuses to send.
+        log.warn({ err }, 'upstream request refused by Node');
+        a.done(localResponse(400, 'request cannot be forwarded\n'));
+      }
+    });
+  }
+
+  return {
+    service: (ex) => forward(ex, false),
+    close() {
+      proxy.close();
+    },
+  };
+}
