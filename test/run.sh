@@ -21,6 +21,11 @@ if ! command -v nats-server >/dev/null 2>&1; then
   fi
 fi
 
+if [ "${MESH_SKIP_COMPOSE:-}" != "1" ]; then
+  log "ensuring a Docker engine (compose tests)"
+  bash compose/ensure-docker.sh
+fi
+
 log "building"
 npm run build --silent
 
@@ -34,8 +39,7 @@ node --test --test-concurrency=2 --test-timeout=180000 "${unit[@]}" "${integrati
 if [ "${MESH_SKIP_COMPOSE:-}" = "1" ]; then
   log "compose tests skipped (MESH_SKIP_COMPOSE=1)"
 elif [ ${#composeTests[@]} -gt 0 ]; then
-  log "compose tests: ensuring a Docker engine and the images"
-  bash compose/ensure-docker.sh
+  log "compose tests: building the images"
   if ! docker image inspect compose-mesh:latest >/dev/null 2>&1 || [ "${CI:-}" = "true" ]; then
     npm run compose:offline --silent
   fi
