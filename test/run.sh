@@ -40,9 +40,8 @@ if [ "${MESH_SKIP_COMPOSE:-}" = "1" ]; then
   log "compose tests skipped (MESH_SKIP_COMPOSE=1)"
 elif [ ${#composeTests[@]} -gt 0 ]; then
   log "compose tests: building the images"
-  if ! docker image inspect compose-mesh:latest >/dev/null 2>&1 || [ "${CI:-}" = "true" ]; then
-    npm run compose:offline --silent
-  fi
+  # Always rebuilt, so the containers run the code under test (the base image is cached).
+  npm run compose:offline --silent
   log "compose tests (${#composeTests[@]} files)"
   MESH_COMPOSE_TESTS=1 node --test --test-concurrency=1 --test-timeout=900000 "${composeTests[@]}"
 fi
