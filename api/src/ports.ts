@@ -18,3 +18,44 @@ export const ports = {
   proxyHealth: 15021,
   proxyStats: 15090,
 } as const;
+
+export interface HostPorts {
+  nats: number;
+  gateway: number;
+  galley: number;
+  pilot: number;
+  citadel: number;
+  mixer: number;
+  mixerMetrics: number;
+  console: number;
+}
+
+/**
+ * Host ports of process mode. By default the well-known ones shifted by `offset`. With a
+ * `base`, every port is laid out compactly from it instead, so a whole mesh fits in a
+ * window outside the kernel's ephemeral range (61000-65535 on Linux), where no outgoing
+ * connection can take one of its ports first (what tests beside other tests need).
+ */
+export function hostPorts(opts: { offset?: number; base?: number } = {}): HostPorts {
+  if (opts.base) {
+    const b = opts.base;
+    return { nats: b, gateway: b + 1, galley: b + 2, pilot: b + 3, citadel: b + 4, mixer: b + 5, mixerMetrics: b + 6, console: b + 7 };
+  }
+  const off = opts.offset ?? 0;
+  return {
+    nats: ports.nats + off, gateway: ports.gateway + off, galley: ports.galley + off, pilot: ports.pilot + off,
+    citadel: ports.citadel + off, mixer: ports.mixer + off, mixerMetrics: ports.mixerMetrics + off, console: ports.console + off,
+  };
+}
+
+/** Sidecars of process mode get a block of ten ports each: admin +0, outbound +1, inbound +6. */
+export function proxyHostPorts(index: number, opts: { offset?: number; base?: number } = {}): { admin: number; outbound: number; inbound: number } {
+  const start = opts.base ? opts.base + 20 : 15100 + (opts.offset ?? 0);
+  const b = start + index * 10;
+  return { admin: b, outbound: b + 1, inbound: b + 6 };
+}
+
+/** Where process mode's demo apps listen. */
+export function appHostPort(index: number, opts: { offset?: number; base?: number } = {}): number {
+  return opts.base ? opts.base + 300 + index : 19000 + (opts.offset ?? 0) + index;
+}

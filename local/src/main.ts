@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 import { createLogger } from '#api';
 import { localSettings } from './settings.js';
 import { startLocalMesh } from './mesh.js';
-import { StartError } from './supervisor.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
 const settings = localSettings.load();
@@ -18,6 +17,7 @@ try {
   const lines = [
     `compose-mesh is up in process mode (${Date.now() - started} ms), ${mesh.supervisor.list().length} processes; logs in ${settings.stateDir}/logs`,
     `  ingress gateway  http://127.0.0.1:${p.gateway}/productpage`,
+    `  web console      http://127.0.0.1:${p.console}/`,
     `  galley           http://127.0.0.1:${p.galley}/status`,
     `  pilot            http://127.0.0.1:${p.pilot}/debug/syncz`,
     `  citadel          http://127.0.0.1:${p.citadel}/trust-bundle.pem`,
@@ -38,10 +38,6 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (err) {
-  if (err instanceof StartError) {
-    process.stderr.write(`${err.message}\n--- last lines of its log ---\n${err.logTail}\n`);
-  } else {
-    process.stderr.write(`${(err as Error).message}\n`);
-  }
+  process.stderr.write(`${(err as Error).message}\n`);
   process.exit(1);
 }

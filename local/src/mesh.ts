@@ -12,6 +12,7 @@ import type { DemoWorkload } from './demo.js';
 export interface LocalMeshOptions {
   root: string;
   portOffset: number;
+  portBase?: number;
   stateDir: string;
   configDir: string;
   demo: boolean;
@@ -42,7 +43,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
   mkdirSync(stateDir, { recursive: true });
   ensureNatsServer(o.natsBin, o.log);
   const plan = planMesh({
-    root: o.root, node: process.execPath, natsBin: o.natsBin, portOffset: o.portOffset, stateDir,
+    root: o.root, node: process.execPath, natsBin: o.natsBin, portOffset: o.portOffset, portBase: o.portBase || undefined, stateDir,
     configDir: o.configDir, demo: o.demo, logLevel: o.logLevel, citadelSecret: bootstrapSecret(stateDir),
     workloads: o.workloads,
   });

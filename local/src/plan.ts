@@ -2,7 +2,7 @@
 // Pure, so the plan can be printed and tested; supervisor.ts runs it.
 
 import { join, resolve } from 'node:path';
-import { bootstrapToken, ports } from '#api';
+import { appHostPort, bootstrapToken, hostPorts, ports, proxyHostPorts, type HostPorts } from '#api';
 import { demoWorkloads, ingressGateway, type DemoWorkload } from './demo.js';
 
 export interface ProcessSpec {
@@ -25,6 +25,7 @@ export interface ProxyPorts {
 export interface MeshPlan {
   ports: {
     nats: number; gateway: number; galley: number; pilot: number; citadel: number; mixer: number; mixerMetrics: number;
+    console: number;
   };
   natsUrl: string;
   processes: ProcessSpec[];
@@ -36,6 +37,8 @@ export interface PlanOptions {
   node: string;
   natsBin: string;
   portOffset: number;
+  /** Lay every host port out compactly from here instead (see hostPorts in api/src/ports.ts). */
+  portBase?: number;
   stateDir: string;
   configDir: string;
   demo: boolean;
@@ -44,23 +47,13 @@ export interface PlanOptions {
   workloads?: DemoWorkload[];
 }
 
-/** Sidecars get a block of ten ports each from 15100 (+offset): admin +0, outbound +1, inbound +6. */
-export function proxyPorts(index: number, offset: number): ProxyPorts {
-  const base = 15100 + offset + index * 10;
-  return { admin: base, outbound: base + 1, inbound: base + 6 };
+export function proxyPorts(index: number, offset: number, base?: number): ProxyPorts {
+  return proxyHostPorts(index, { offset, base });
 }
 
 export function planMesh(o: PlanOptions): MeshPlan {
-  const off = o.portOffset;
-  const p = {
-    nats: ports.nats + off,
-    gateway: ports.gateway + off,
-    galley: ports.galley + off,
-    pilot: ports.pilot + off,
-    citadel: ports.citadel + off,
-    mixer: ports.mixer + off,
-    mixerMetrics: ports.mixerMetrics + off,
-  };
+  const layout = { offset: o.portOffset, base: o.portBase };
+  const p = hostPorts(layout);
   const natsUrl = `nats://127.0.0.1:${p.nats}`;
   const dist = (rel: string) => join(o.root, 'dist', rel);
   const common = { MESH_NATS_URL: natsUrl, MESH_LOG_LEVEL: o.logLevel };
@@ -86,13 +79,24 @@ export function planMesh(o: PlanOptions): MeshPlan {
       env: { ...common, MESH_MIXER_PORT: String(p.mixer), MESH_MIXER_METRICS_PORT: String(p.mixerMetrics) },
       ready: { http: `http://127.0.0.1:${p.mixer}/ready` },
     },
+    {
+      // The web console reads the components' HTTP APIs only (no bus).
+      name: 'console', command: o.node, args: [dist('console/src/main.js')], group: 'control',
+      env: {
+        MESH_LOG_LEVEL: o.logLevel, MESH_CONSOLE_PORT: String(p.console),
+        MESH_GALLEY_URL: `http://127.0.0.1:${p.galley}`, MESH_PILOT_URL: `http://127.0.0.1:${p.pilot}`,
+        MESH_CITADEL_URL: `http://127.0.0.1:${p.citadel}`, MESH_MIXER_URL: `http://127.0.0.1:${p.mixer}`,
+        MESH_CONSOLE_ASSETS_DIR: join(o.root, 'console/web'),
+      },
+      ready: { http: `http://127.0.0.1:${p.console}/ready` },
+    },
   ];
   const proxies: MeshPlan['proxies'] = [];
   if (o.demo) {
     const workloads = o.workloads ?? demoWorkloads;
     workloads.forEach((w, i) => {
-      const pp = proxyPorts(i, off);
-      const appPort = 19000 + off + i;
+      const pp = proxyPorts(i, o.portOffset, o.portBase);
+      const appPort = appHostPort(i, layout);
       proxies.push({ workload: w.workload, ports: pp, appPort });
       processes.push({
         name: w.workload, command: o.node, args: [dist(`services/src/${w.entry}/main.js`)], group: 'app',
@@ -125,7 +129,7 @@ export function planMesh(o: PlanOptions): MeshPlan {
         ready: { http: `http://127.0.0.1:${pp.admin}/ready` },
       });
     });
-    const gp = proxyPorts(workloads.length, off);
+    const gp = proxyPorts(workloads.length, o.portOffset, o.portBase);
     proxies.push({ workload: ingressGateway.workload, ports: gp });
     processes.push({
       name: ingressGateway.workload, command: o.node, args: [dist('sidecar/src/main.js')], group: 'gateway',

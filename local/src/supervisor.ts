@@ -16,7 +16,7 @@ export interface Running {
 
 export class StartError extends Error {
   constructor(readonly process: string, reason: string, readonly logTail: string) {
-    super(`${process} did not become ready: ${reason}`);
+    super(`${process} did not become ready: ${reason}${logTail ? `\n--- last lines of its log ---\n${logTail.split('\n').slice(-8).join('\n')}` : ''}`);
     this.name = 'StartError';
   }
 }

@@ -17,7 +17,8 @@ import { waitFor } from '../support/wait.js';
 import { counterSum, getJson, httpGet, reviewsVersion, syncz, waitAllSynced } from '../support/mesh-api.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
-const offset = 20_000;
+// Outside the ephemeral port range, so no other test's connection can take a port first.
+const portBase = 61_000;
 let mesh: LocalMesh;
 let configDir: string;
 let stateDir: string;
@@ -31,7 +32,7 @@ before(async () => {
   cpSync(join(root, 'compose/config'), configDir, { recursive: true });
   const started = Date.now();
   mesh = await startLocalMesh({
-    root, portOffset: offset, stateDir, configDir, demo: true, natsBin: 'nats-server', logLevel: 'warn',
+    root, portOffset: 0, portBase, stateDir, configDir, demo: true, natsBin: 'nats-server', logLevel: 'warn',
     log: createLogger('journey', 'warn'),
   });
   const p = mesh.plan.ports;
@@ -52,7 +53,7 @@ after(async () => {
 
 test('(a) meshctl status shows every component healthy and proxy-status lists SYNCED proxies', async () => {
   const run = promisify(execFile);
-  const env = { ...process.env, MESH_PORT_OFFSET: String(offset) };
+  const env = { ...process.env, MESH_PORT_BASE: String(portBase) };
   const bin = join(root, 'meshctl/bin/meshctl.js');
   const status = await run(process.execPath, [bin, 'status', '-o', 'json'], { env });
   const s = JSON.parse(status.stdout) as { components: { component: string; healthy: boolean }[] };
@@ -126,7 +127,7 @@ test('(d) a broken file is named with file:line and traffic is unaffected', asyn
   assert.ok(err, 'an Error message');
   assert.ok(err.line && err.line >= 9 && err.line <= 12, `line ${err.line} points into the route`);
   const run = promisify(execFile);
-  const out = await run(process.execPath, [join(root, 'meshctl/bin/meshctl.js'), 'status'], { env: { ...process.env, MESH_PORT_OFFSET: String(offset) } });
+  const out = await run(process.execPath, [join(root, 'meshctl/bin/meshctl.js'), 'status'], { env: { ...process.env, MESH_PORT_BASE: String(portBase) } });
   assert.match(out.stdout, /broken\.yaml:\d+/);
   assert.equal((await getJson<{ version: string }>(`${galley}/status`)).version, versionBefore, 'the snapshot did not change');
   for (let i = 0; i < 5; i++) {

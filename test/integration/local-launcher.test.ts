@@ -27,10 +27,10 @@ function childrenOf(pid: number): Promise<number[]> {
 test('the launcher starts the control plane and SIGINT stops every process it started', async () => {
   const work = mkdtempSync(join(tmpdir(), 'mesh-launcher-'));
   cpSync(join(root, 'compose/config'), join(work, 'config'), { recursive: true });
-  const offset = 21_000;
+  const portBase = 62_000;
   const launcher = spawn(process.execPath, [join(root, 'dist/local/src/main.js')], {
     cwd: root,
-    env: { ...process.env, MESH_PORT_OFFSET: String(offset), MESH_DEMO: 'false', MESH_STATE_DIR: join(work, 'state'), MESH_CONFIG_DIR: join(work, 'config'), MESH_LOG_LEVEL: 'warn' },
+    env: { ...process.env, MESH_PORT_BASE: String(portBase), MESH_DEMO: 'false', MESH_STATE_DIR: join(work, 'state'), MESH_CONFIG_DIR: join(work, 'config'), MESH_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -38,7 +38,7 @@ test('the launcher starts the control plane and SIGINT stops every process it st
   launcher.stderr.on('data', (d) => { stdout += d; });
   try {
     await waitFor(() => stdout.includes('compose-mesh is up'), { timeoutMs: 30_000, what: `the launcher to report the mesh up; output so far: ${stdout}` });
-    const res = await fetch(`http://127.0.0.1:${15014 + offset}/ready`);
+    const res = await fetch(`http://127.0.0.1:${portBase + 3}/ready`);
     assert.equal(res.status, 200);
     const children = await childrenOf(launcher.pid!);
     assert.equal(children.length, 5, 'nats, citadel, galley, pilot, mixer');
