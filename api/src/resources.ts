@@ -292,13 +292,46 @@ export interface WorkloadEntrySpec {
   serviceAccount?: string;
 }
 
+/** networking.istio.io Sidecar: what a proxy's outbound config covers, and its outbound policy. */
+export interface IstioEgressListener {
+  port?: ServicePortSpec;
+  bind?: string;
+  // `namespace/dnsName`: `./*` (the Sidecar's namespace), `istio-system/*`, any namespace
+  // with `*` before the slash, `~/*` (nothing).
+  hosts: string[];
+}
+
+export interface SidecarSpec {
+  workloadSelector?: { labels?: Record<string, string> };
+  egress?: IstioEgressListener[];
+  ingress?: Record<string, unknown>[];
+  outboundTrafficPolicy?: { mode?: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+}
+
 export interface KindSpecs {
   VirtualService: VirtualServiceSpec;
   DestinationRule: DestinationRuleSpec;
   Gateway: GatewaySpec;
   ServiceEntry: ServiceEntrySpec;
   WorkloadEntry: WorkloadEntrySpec;
+  Sidecar: SidecarSpec;
 }
+
+/**
+ * Istio 1.1's Mixer adapter kinds (config.istio.io/v1alpha2): each is a handler written in
+ * the adapter's own kind (`kind: memquota`), the shape Istio 1.1's samples use.
+ */
+export const mixerAdapterKinds: readonly string[] = [
+  'bypass', 'circonus', 'cloudwatch', 'denier', 'dogstatsd', 'fluentd', 'kubernetesenv', 'listchecker', 'memquota',
+  'noop', 'opa', 'prometheus', 'rbac', 'redisquota', 'servicecontrol', 'signalfx', 'solarwinds', 'stackdriver',
+  'statsd', 'stdio', 'zipkin',
+];
+
+/** Istio 1.1's Mixer template kinds (config.istio.io/v1alpha2): an instance in the template's kind (`kind: metric`). */
+export const mixerTemplateKinds: readonly string[] = [
+  'apikey', 'authorization', 'checknothing', 'edge', 'kubernetes', 'listentry', 'logentry', 'metric', 'quota',
+  'reportnothing', 'servicecontrolreport', 'tracespan',
+];
 
 /** Kinds this mesh understands, by API group, with the versions accepted. */
 export const knownKinds: Record<string, { group: string; versions: string[] }> = {
@@ -316,4 +349,7 @@ export const knownKinds: Record<string, { group: string; versions: string[] }> =
   rule: { group: 'config.istio.io', versions: ['v1alpha2'] },
   QuotaSpec: { group: 'config.istio.io', versions: ['v1alpha2'] },
   QuotaSpecBinding: { group: 'config.istio.io', versions: ['v1alpha2'] },
+  ...Object.fromEntries(['attributemanifest', 'HTTPAPISpec', 'HTTPAPISpecBinding', 'adapter', 'template']
+    .map((k) => [k, { group: 'config.istio.io', versions: ['v1alpha2'] }])),
+  ...Object.fromEntries([...mixerAdapterKinds, ...mixerTemplateKinds].map((k) => [k, { group: 'config.istio.io', versions: ['v1alpha2'] }])),
 };

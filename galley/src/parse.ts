@@ -163,6 +163,16 @@ export function parseYaml(file: string, text: string, limits: ParseLimits = defa
   return out;
 }
 
+/** Istio kinds that later Istio replaced: the warning says what to write instead. */
+const supersededKinds: Record<string, string> = {
+  'rbac.istio.io/ServiceRole': 'Istio 1.4 replaced it with AuthorizationPolicy (security.istio.io)',
+  'rbac.istio.io/ServiceRoleBinding': 'Istio 1.4 replaced it with AuthorizationPolicy (security.istio.io)',
+  'rbac.istio.io/RbacConfig': 'Istio 1.4 replaced it with AuthorizationPolicy (security.istio.io)',
+  'rbac.istio.io/ClusterRbacConfig': 'Istio 1.4 replaced it with AuthorizationPolicy (security.istio.io)',
+  'authentication.istio.io/Policy': 'Istio 1.5 replaced it with PeerAuthentication and RequestAuthentication (security.istio.io)',
+  'authentication.istio.io/MeshPolicy': 'Istio 1.5 replaced it with PeerAuthentication (security.istio.io)',
+};
+
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -213,6 +223,15 @@ export function toResource(doc: ParsedDocument, file: string): { resource?: Loca
   };
 
   const known = knownKinds[kind];
+  if ((!known || known.group !== group) && /(^|\.)istio\.io$/.test(group)) {
+    const instead = supersededKinds[`${group}/${kind}`];
+    messages.push({
+      code: messageTypes.UnsupportedIstioKind.code, level: messageTypes.UnsupportedIstioKind.level,
+      message: `Istio kind ${kind} (apiVersion ${v.apiVersion}) is not supported by compose-mesh: ignored, not published${instead ? `; ${instead}` : ''}`,
+      resource: display, file, line: doc.line,
+    });
+    return { messages };
+  }
   if (!known || known.group !== group) {
     messages.push({
       code: messageTypes.UnknownKind.code, level: messageTypes.UnknownKind.level,

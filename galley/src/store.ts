@@ -27,10 +27,22 @@ export interface FileStatus {
   updatedAt: string;
 }
 
+/** One resource of the snapshot, where it comes from, and what was said about it. */
+export interface ResourceStatus {
+  /** `VirtualService default/reviews` */
+  resource: string;
+  apiVersion: string;
+  file?: string;
+  line?: number;
+  messages: AnalysisMessage[];
+}
+
 export interface StatusReport {
   version: string;
   publishedAt: string;
   files: FileStatus[];
+  /** Every resource served, with the messages about it. */
+  resources: ResourceStatus[];
   messages: AnalysisMessage[];
 }
 
@@ -233,7 +245,20 @@ export class ConfigStore {
         updatedAt: e.updatedAt,
       }));
     const messages = sortMessages([...[...this.entries.values()].flatMap((e) => e.messages), ...this.crossMessages]);
-    return { version: this.current.version, publishedAt: this.current.publishedAt, files, messages };
+    const byResource = new Map<string, AnalysisMessage[]>();
+    for (const m of messages) {
+      if (!m.resource) continue;
+      let list = byResource.get(m.resource);
+      if (!list) byResource.set(m.resource, (list = []));
+      list.push(m);
+    }
+    const resources = this.current.resources.map((r): ResourceStatus => {
+      const name = resourceName(r);
+      // A message about a same-named definition in another file is not about this one.
+      const mine = (byResource.get(name) ?? []).filter((m) => !m.file || m.file === r.source?.file);
+      return { resource: name, apiVersion: r.apiVersion, ...(r.source ? { file: r.source.file, line: r.source.line } : {}), messages: mine };
+    });
+    return { version: this.current.version, publishedAt: this.current.publishedAt, files, resources, messages };
   }
 
   /** What galley would say about this content as `file`, changing nothing. */

@@ -7,13 +7,9 @@
 import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '#api';
+import { isConfigFile } from './config-files.js';
 
-/** Is this path (relative to the config folder) a config file galley reads? */
-export function isConfigFile(rel: string): boolean {
-  const parts = rel.split(/[\\/]/);
-  if (parts.some((p) => p.startsWith('.') || p.startsWith('#') || p.startsWith('~'))) return false;
-  return /\.ya?ml$/i.test(rel);
-}
+export { isConfigFile };
 
 function isIgnoredDir(rel: string): boolean {
   return rel.split(/[\\/]/).some((p) => p.startsWith('.'));

@@ -8,8 +8,24 @@ import { resourceName, type AnalysisMessage, type MessageType } from './messages
 /** Finds the position of a field of a resource, when its text is at hand. */
 export type Locator = (resource: Resource, field: string) => Position | undefined;
 
+/**
+ * A service the analysis can take as existing although no resource in the files declares it
+ * (compose labels, pilot's registry). Without any, hosts are checked only against ServiceEntries.
+ */
+export interface KnownService {
+  /** Fully qualified: `reviews.default.svc.cluster.local`. */
+  hostname: string;
+  ports: { number: number; protocol?: string; name?: string }[];
+}
+
+export interface AnalysisOptions {
+  /** When given, destinations must name one of these or a ServiceEntry host (IST0101). */
+  services?: readonly KnownService[];
+}
+
 export interface AnalysisContext {
   readonly resources: readonly Resource[];
+  readonly options: AnalysisOptions;
   ofKind(kind: string): readonly Resource[];
   report(resource: Resource, type: MessageType, message: string, field?: string): void;
 }
@@ -21,7 +37,7 @@ export interface Analyzer {
   analyze(ctx: AnalysisContext): void;
 }
 
-export function createContext(resources: readonly Resource[], locate?: Locator): { ctx: AnalysisContext; messages: AnalysisMessage[] } {
+export function createContext(resources: readonly Resource[], locate?: Locator, options: AnalysisOptions = {}): { ctx: AnalysisContext; messages: AnalysisMessage[] } {
   const messages: AnalysisMessage[] = [];
   const byKind = new Map<string, Resource[]>();
   for (const r of resources) {
@@ -31,6 +47,7 @@ export function createContext(resources: readonly Resource[], locate?: Locator):
   }
   const ctx: AnalysisContext = {
     resources,
+    options,
     ofKind: (kind) => byKind.get(kind) ?? [],
     report(resource, type, message, field) {
       const pos = field && locate ? locate(resource, field) : undefined;

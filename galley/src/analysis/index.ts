@@ -6,7 +6,7 @@ import { resourceKey, type Resource } from '#api';
 import { defaultParseLimits, parseYaml, toResource, type LocatedResource, type ParseLimits, type Position } from '../parse.js';
 import { validateResource, type FieldIssue } from '../validate/index.js';
 import { defaultAnalyzers } from './analyzers/index.js';
-import { createContext, type Analyzer, type Locator } from './context.js';
+import { createContext, type AnalysisOptions, type Analyzer, type Locator } from './context.js';
 import { hasErrors, messageTypes, resourceName, sortMessages, type AnalysisMessage } from './messages.js';
 
 export interface ConfigFile {
@@ -36,12 +36,14 @@ export function checkFile(file: string, text: string, limits: ParseLimits = defa
   const messages = [...parsed.messages];
   const resources: LocatedResource[] = [];
   const seen = new Map<string, number>();
+  const clean: LocatedResource[] = [];
   for (const doc of parsed.documents) {
     const { resource, messages: envelope } = toResource(doc, file);
     messages.push(...envelope);
     if (!resource) continue;
     const r = resource.resource;
-    for (const issue of validateResource(r)) {
+    const issues = validateResource(r);
+    for (const issue of issues) {
       messages.push({ ...issueMessage(r, issue), file, line: resource.locate(issue.field)?.line ?? doc.line });
     }
     const key = resourceKey(r);
@@ -53,8 +55,20 @@ export function checkFile(file: string, text: string, limits: ParseLimits = defa
     }
     seen.set(key, doc.line);
     resources.push(resource);
+    if (!envelope.some((m) => m.level === 'Error') && !issues.some((i) => i.level === 'Error')) clean.push(resource);
   }
-  return { file, accepted: !hasErrors(messages), resources, messages: sortMessages(messages) };
+  const accepted = !hasErrors(messages);
+  if (!accepted && clean.length > 0) {
+    // A file is applied whole or not at all; say so, so good siblings are not dropped silently.
+    const t = messageTypes.DocumentsHeldBack;
+    const list = clean.map((lr) => `${resourceName(lr.resource)} (line ${lr.resource.source?.line})`).join(', ');
+    messages.push({
+      code: t.code, level: t.level, file, line: clean[0]!.resource.source?.line,
+      message: `${clean.length} valid document${clean.length === 1 ? ' is' : 's are'} not applied either, because a file is applied whole or not at all: ${list}. ` +
+        'Fix the errors (or move these documents to a file of their own); galley keeps serving the last good version of this file meanwhile.',
+    });
+  }
+  return { file, accepted, resources, messages: sortMessages(messages) };
 }
 
 /**
@@ -92,8 +106,8 @@ export function compareResources(a: Resource, b: Resource): number {
 }
 
 /** Runs the cross-resource analyzers over a whole snapshot. */
-export function runAnalyzers(resources: readonly Resource[], locate?: Locator, analyzers: readonly Analyzer[] = defaultAnalyzers): AnalysisMessage[] {
-  const { ctx, messages } = createContext(resources, locate);
+export function runAnalyzers(resources: readonly Resource[], locate?: Locator, analyzers: readonly Analyzer[] = defaultAnalyzers, options: AnalysisOptions = {}): AnalysisMessage[] {
+  const { ctx, messages } = createContext(resources, locate, options);
   for (const a of analyzers) {
     try {
       a.analyze(ctx);
@@ -120,10 +134,10 @@ export interface AnalysisReport {
 }
 
 /** Everything galley checks, for a set of files at once (meshctl analyze). */
-export function analyzeFiles(files: readonly ConfigFile[], limits: ParseLimits = defaultParseLimits): AnalysisReport {
+export function analyzeFiles(files: readonly ConfigFile[], limits: ParseLimits = defaultParseLimits, options: AnalysisOptions = {}): AnalysisReport {
   const checks = files.map((f) => checkFile(f.file, f.text, limits));
   const merged = mergeFiles(checks.filter((c) => c.accepted));
-  const cross = [...merged.messages, ...runAnalyzers(merged.resources.map((r) => r.resource), locatorOf(merged.resources))];
+  const cross = [...merged.messages, ...runAnalyzers(merged.resources.map((r) => r.resource), locatorOf(merged.resources), defaultAnalyzers, options)];
   const messages = sortMessages([...checks.flatMap((c) => c.messages), ...cross]);
   return {
     messages,
@@ -133,24 +147,25 @@ export function analyzeFiles(files: readonly ConfigFile[], limits: ParseLimits =
 }
 
 /** Field validation and analyzers for resources that have no text (already parsed). */
-export function analyzeResources(resources: readonly Resource[]): AnalysisMessage[] {
+export function analyzeResources(resources: readonly Resource[], options: AnalysisOptions = {}): AnalysisMessage[] {
   const messages: AnalysisMessage[] = [];
   for (const r of resources) {
     for (const issue of validateResource(r)) {
       messages.push({ ...issueMessage(r, issue), ...(r.source ? { file: r.source.file, line: r.source.line } : {}) });
     }
   }
-  return sortMessages([...messages, ...runAnalyzers(resources)]);
+  return sortMessages([...messages, ...runAnalyzers(resources, undefined, defaultAnalyzers, options)]);
 }
 
 /** analyze(files) or analyze(resources) -> messages, sorted. */
-export function analyze(input: readonly ConfigFile[] | readonly Resource[]): AnalysisMessage[] {
+export function analyze(input: readonly ConfigFile[] | readonly Resource[], options: AnalysisOptions = {}): AnalysisMessage[] {
   if (input.length === 0) return [];
-  return 'text' in input[0]! ? analyzeFiles(input as ConfigFile[]).messages : analyzeResources(input as Resource[]);
+  return 'text' in input[0]! ? analyzeFiles(input as ConfigFile[], defaultParseLimits, options).messages : analyzeResources(input as Resource[], options);
 }
 
 export { formatMessage, hasErrors, messageTypes, resourceName, sortMessages, type AnalysisMessage, type MessageLevel, type MessageType } from './messages.js';
 export { defaultAnalyzers } from './analyzers/index.js';
-export type { Analyzer, AnalysisContext, Locator } from './context.js';
+export { isConfigFile, listConfigFiles } from '../config-files.js';
+export type { Analyzer, AnalysisContext, AnalysisOptions, KnownService, Locator } from './context.js';
 export { defaultParseLimits, parseYaml, toResource, type LocatedResource, type ParseLimits, type Position } from '../parse.js';
 export { kindValidators, validateResource, parseDuration, type FieldIssue } from '../validate/index.js';

@@ -34,8 +34,19 @@ export const messageTypes = {
   ReferencedResourceNotFound: type('IST0101', 'Error', 'ReferencedResourceNotFound'),
   SchemaValidationError: type('IST0106', 'Error', 'SchemaValidationError'),
   ConflictingVirtualServiceHosts: type('IST0109', 'Error', 'ConflictingMeshGatewayVirtualServiceHosts'),
+  ConflictingSidecarWorkloadSelectors: type('IST0110', 'Error', 'ConflictingSidecarWorkloadSelectors'),
+  MultipleSidecarsWithoutWorkloadSelectors: type('IST0111', 'Error', 'MultipleSidecarsWithoutWorkloadSelectors'),
+  VirtualServiceDestinationPortSelectorRequired: type('IST0112', 'Error', 'VirtualServiceDestinationPortSelectorRequired'),
+  WorkloadAssociatedToMultipleServices: type('IST0116', 'Warning', 'DeploymentAssociatedToMultipleServices'),
+  NoServerCertificateVerificationDestinationLevel: type('IST0128', 'Warning', 'NoServerCertificateVerificationDestinationLevel'),
+  NoServerCertificateVerificationPortLevel: type('IST0129', 'Warning', 'NoServerCertificateVerificationPortLevel'),
   VirtualServiceUnreachableRule: type('IST0130', 'Warning', 'VirtualServiceUnreachableRule'),
+  VirtualServiceIneffectiveMatch: type('IST0131', 'Info', 'VirtualServiceIneffectiveMatch'),
+  VirtualServiceHostNotFoundInGateway: type('IST0132', 'Warning', 'VirtualServiceHostNotFoundInGateway'),
   SchemaWarning: type('IST0133', 'Warning', 'SchemaWarning'),
+  ServiceEntryAddressesRequired: type('IST0134', 'Warning', 'ServiceEntryAddressesRequired'),
+  GatewayDuplicateCertificate: type('IST0138', 'Warning', 'GatewayDuplicateCertificate'),
+  ConflictingGateways: type('IST0145', 'Error', 'ConflictingGateways'),
   // compose-mesh's own:
   YamlSyntaxError: type('MSH0001', 'Error', 'YamlSyntaxError'),
   InputRejected: type('MSH0002', 'Error', 'InputRejected'),
@@ -44,6 +55,10 @@ export const messageTypes = {
   DuplicateResourceInFile: type('MSH0005', 'Error', 'DuplicateResourceInFile'),
   DuplicateResource: type('MSH0006', 'Warning', 'DuplicateResource'),
   FileUnreadable: type('MSH0007', 'Error', 'FileUnreadable'),
+  DocumentsHeldBack: type('MSH0008', 'Info', 'DocumentsHeldBack'),
+  UnsupportedIstioKind: type('MSH0009', 'Warning', 'UnsupportedIstioKind'),
+  ConflictingDestinationRules: type('MSH0010', 'Warning', 'ConflictingDestinationRules'),
+  ConflictingServicePortProtocols: type('MSH0011', 'Error', 'ConflictingServicePortProtocols'),
 } as const;
 
 /** `VirtualService default/reviews` */

@@ -2,7 +2,11 @@
 // (`spec.http[0].route[1].weight`) and returns the value when it has the right shape, so a
 // validator reads top-down and keeps going after the first problem.
 
+import { isIP } from 'node:net';
 import { childPath } from '../field-path.js';
+
+const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const labelPrefix = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export interface FieldIssue {
   level: 'Error' | 'Warning';
@@ -45,8 +49,20 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-/** Compiles a regex the way the sidecar's matcher does (anchored, no flags). */
+/**
+ * Istio's regexes are RE2 (Envoy's safe_regex): lookarounds and backreferences are refused
+ * there, so they are refused here; the rest must compile the way the sidecar's matcher
+ * compiles it (anchored JavaScript RegExp, no flags), which also refuses RE2's inline flags
+ * such as `(?i)`.
+ */
+const re2Unsupported: [RegExp, string][] = [
+  [/\(\?<?[=!]/, 'lookahead and lookbehind are not supported (RE2)'],
+  [/\\[1-9]|\\k</, 'backreferences are not supported (RE2)'],
+];
+
+/** Compiles a regex the way the sidecar's matcher does (anchored, no flags), RE2's limits first. */
 export function regexProblem(re: string): string | undefined {
+  for (const [pattern, why] of re2Unsupported) if (pattern.test(re)) return why;
   try {
     new RegExp(`^(?:${re})$`);
     return undefined;
@@ -189,6 +205,11 @@ export class FieldChecker {
       this.error(path, `${JSON.stringify(s)} is not a duration (examples: 1s, 0.5s, 100ms, 1m, 1h)`);
       return undefined;
     }
+    // Istio's ValidateDuration: at least 1ms (0s is not "no timeout" in Istio's API).
+    if (ms < 1) {
+      this.error(path, `${JSON.stringify(s)}: a duration must be at least 1ms`);
+      return undefined;
+    }
     return ms;
   }
 
@@ -204,6 +225,45 @@ export class FieldChecker {
       const problem = regexProblem(o.regex);
       if (problem) this.error(childPath(path, 'regex'), `invalid regular expression ${JSON.stringify(o.regex)}: ${problem}`);
     }
+  }
+
+  /**
+   * Kubernetes label rules, used for every selector and label map: keys `[prefix/]name`
+   * (name up to 63 of letters, digits, '-', '_', '.'), values up to 63 of the same or empty.
+   */
+  labels(path: string, v: unknown, opts: { nonEmpty?: boolean } = {}): Record<string, string> | undefined {
+    const m = this.stringMap(path, v);
+    if (!m) return undefined;
+    if (opts.nonEmpty && Object.keys(m).length === 0) this.error(path, 'must not be empty');
+    for (const [k, val] of Object.entries(m)) {
+      const slash = k.lastIndexOf('/');
+      const prefix = slash < 0 ? undefined : k.slice(0, slash);
+      const name = slash < 0 ? k : k.slice(slash + 1);
+      if (!labelName.test(name) || name.length > 63 || (prefix !== undefined && (prefix.length > 253 || !labelPrefix.test(prefix)))) {
+        this.error(childPath(path, k), `${JSON.stringify(k)} is not a valid label key ([prefix/]name, name up to 63 letters, digits, '-', '_' or '.')`);
+      }
+      if (typeof val === 'string' && val !== '' && (!labelName.test(val) || val.length > 63)) {
+        this.error(childPath(path, k), `${JSON.stringify(val)} is not a valid label value (up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)`);
+      }
+    }
+    return m;
+  }
+
+  /** Istio's WorkloadSelector (`{labels: {...}}`) or security selector (`{matchLabels: {...}}`). */
+  selector(path: string, v: unknown, key: 'labels' | 'matchLabels'): Record<string, string> | undefined {
+    const o = this.object(path, v, false, key === 'labels' ? ['labels'] : ['matchLabels']);
+    if (!o) return undefined;
+    return this.labels(childPath(path, key), o[key]);
+  }
+
+  /** An IP address or a CIDR block (`10.0.0.0/8`, `::1`). */
+  ipOrCidr(path: string, v: unknown): void {
+    const s = this.string(path, v, { required: true });
+    if (s === undefined) return;
+    const [ip, bits, extra] = s.split('/');
+    const family = isIP(ip ?? '');
+    const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (family === 0 || !okBits || extra !== undefined) this.error(path, `${JSON.stringify(s)} is not an IP address or CIDR block`);
   }
 
   stringMatchMap(path: string, v: unknown, allowEmpty: boolean): void {

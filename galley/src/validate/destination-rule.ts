@@ -96,6 +96,7 @@ export function validateDestinationRule(spec: Obj, c: FieldChecker): void {
   checkHost(c, 'spec.host', spec.host);
   checkTrafficPolicy(c, 'spec.trafficPolicy', spec.trafficPolicy);
   c.strings('spec.exportTo', spec.exportTo);
+  c.selector('spec.workloadSelector', spec.workloadSelector, 'matchLabels');
   const seen = new Set<string>();
   c.list('spec.subsets', spec.subsets)?.forEach((s, i) => {
     const p = `spec.subsets[${i}]`;
@@ -109,7 +110,7 @@ export function validateDestinationRule(spec: Obj, c: FieldChecker): void {
     }
     if (o.labels === undefined) c.warn(p, 'subset has no labels: it selects every endpoint of the host');
     else {
-      const labels = c.stringMap(at(p, 'labels'), o.labels);
+      const labels = c.labels(at(p, 'labels'), o.labels);
       if (labels && Object.keys(labels).length === 0) c.warn(at(p, 'labels'), 'subset has no labels: it selects every endpoint of the host');
     }
     checkTrafficPolicy(c, at(p, 'trafficPolicy'), o.trafficPolicy);

@@ -8,7 +8,7 @@ const serverHost = /^([a-z0-9.*-]+\/)?(\*|(\*\.)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Z
 
 export function validateGateway(spec: Obj, c: FieldChecker): void {
   c.known('spec', spec, ['selector', 'servers']);
-  c.stringMap('spec.selector', spec.selector);
+  c.labels('spec.selector', spec.selector);
   const names = new Set<string>();
   c.list('spec.servers', spec.servers, { required: true, nonEmpty: true })?.forEach((s, i) => {
     const p = `spec.servers[${i}]`;

@@ -1,11 +1,17 @@
 // Field-level validation: one validator per kind, looked up in a table. A kind without a
-// validator is published as written (its consumer checks it); add validators here.
+// validator (attributemanifest, HTTPAPISpec, adapter, template) is checked only as a resource
+// (metadata, spec a map) and published as written; add validators here.
 
-import type { Resource } from '#api';
+import { mixerAdapterKinds, mixerTemplateKinds, type Resource } from '#api';
+import { validateAuthorizationPolicy } from './authorization-policy.js';
 import { FieldChecker, type FieldIssue, type Obj } from './checks.js';
 import { validateDestinationRule } from './destination-rule.js';
 import { validateGateway } from './gateway.js';
+import { mixerKindValidator, validateHandler, validateInstance, validateQuotaSpec, validateQuotaSpecBinding, validateRule } from './mixer.js';
+import { validatePeerAuthentication } from './peer-authentication.js';
+import { validateRequestAuthentication } from './request-authentication.js';
 import { validateServiceEntry, validateWorkloadEntry } from './service-entry.js';
+import { validateSidecar } from './sidecar.js';
 import { validateVirtualService } from './virtual-service.js';
 
 export type KindValidator = (spec: Obj, c: FieldChecker, resource: Resource) => void;
@@ -16,6 +22,16 @@ export const kindValidators: Record<string, KindValidator> = {
   Gateway: validateGateway,
   ServiceEntry: validateServiceEntry,
   WorkloadEntry: validateWorkloadEntry,
+  Sidecar: validateSidecar,
+  PeerAuthentication: validatePeerAuthentication,
+  AuthorizationPolicy: validateAuthorizationPolicy,
+  RequestAuthentication: validateRequestAuthentication,
+  handler: validateHandler,
+  instance: validateInstance,
+  rule: validateRule,
+  QuotaSpec: validateQuotaSpec,
+  QuotaSpecBinding: validateQuotaSpecBinding,
+  ...Object.fromEntries([...mixerAdapterKinds, ...mixerTemplateKinds].map((k) => [k, mixerKindValidator(k)!])),
 };
 
 /** Field problems of one resource; empty when it is fine or its kind has no validator. */

@@ -69,7 +69,7 @@ function checkHttpMatch(c: FieldChecker, path: string, v: unknown): void {
   // An empty match on a header means "present" (current Istio); the sidecar's matcher agrees.
   for (const k of ['headers', 'withoutHeaders', 'queryParams'] as const) c.stringMatchMap(at(path, k), m[k], true);
   c.port(at(path, 'port'), m.port);
-  c.stringMap(at(path, 'sourceLabels'), m.sourceLabels);
+  c.labels(at(path, 'sourceLabels'), m.sourceLabels);
   c.strings(at(path, 'gateways'), m.gateways);
   c.bool(at(path, 'ignoreUriCase'), m.ignoreUriCase);
   c.string(at(path, 'sourceNamespace'), m.sourceNamespace);
@@ -182,7 +182,7 @@ function checkL4Route(c: FieldChecker, path: string, v: unknown, tls: boolean): 
     if (!o) return;
     c.strings(at(p, 'destinationSubnets'), o.destinationSubnets);
     c.port(at(p, 'port'), o.port);
-    c.stringMap(at(p, 'sourceLabels'), o.sourceLabels);
+    c.labels(at(p, 'sourceLabels'), o.sourceLabels);
     c.strings(at(p, 'gateways'), o.gateways);
     if (tls) c.strings(at(p, 'sniHosts'), o.sniHosts, { required: true, nonEmpty: true });
   });

@@ -99,7 +99,11 @@ test('unknown kinds warn and are not published; the file stays accepted', () => 
   const check = checkFile('rbac.yaml', text);
   assert.equal(check.accepted, true);
   assert.equal(check.resources.length, 0);
-  assert.deepEqual(check.messages.map((m) => [m.code, m.level]), [['MSH0004', 'Warning']]);
+  assert.deepEqual(check.messages.map((m) => [m.code, m.level]), [['MSH0009', 'Warning']]);
+  assert.match(check.messages[0]!.message, /AuthorizationPolicy/);
+  const other = checkFile('k8s.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n');
+  assert.equal(other.accepted, true);
+  assert.deepEqual(other.messages.map((m) => [m.code, m.level]), [['MSH0004', 'Warning']]);
 });
 
 test('files over the size limit are refused without parsing', () => {

@@ -167,3 +167,17 @@ test('preview validates against the current snapshot without changing it', () =>
   assert.equal(store.snapshot().version, version);
   assert.equal(store.status().files.length, 1);
 });
+
+test('status lists every served resource with its place and the messages about it', () => {
+  const store = new ConfigStore();
+  store.update('reviews-dr.yaml', dr('reviews', ['v1']));
+  store.update('reviews-vs.yaml', vs('reviews', 'v2'));
+  store.commit();
+  const st = store.status();
+  assert.deepEqual(st.resources.map((r) => [r.resource, r.file, r.line]), [
+    ['DestinationRule default/reviews', 'reviews-dr.yaml', 1],
+    ['VirtualService default/reviews', 'reviews-vs.yaml', 1],
+  ]);
+  assert.deepEqual(st.resources[0]!.messages, []);
+  assert.deepEqual(st.resources[1]!.messages.map((m) => m.code), ['IST0101']);
+});

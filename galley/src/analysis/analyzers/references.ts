@@ -1,15 +1,17 @@
 // Helpers for analyzers that follow references between resources (hosts, gateways).
 
 import { fqdn, type Resource, type VirtualServiceSpec } from '#api';
+import type { AnalysisContext } from '../context.js';
 
 /** Every destination a VirtualService names, with the field that names it. */
-export function virtualServiceDestinations(vs: Resource): { host: string; subset?: string; field: string }[] {
+export function virtualServiceDestinations(vs: Resource): { host: string; subset?: string; port?: number; field: string }[] {
   const spec = vs.spec as VirtualServiceSpec;
-  const out: { host: string; subset?: string; field: string }[] = [];
+  const out: { host: string; subset?: string; port?: number; field: string }[] = [];
   const add = (d: unknown, field: string) => {
     if (d && typeof d === 'object' && typeof (d as { host?: unknown }).host === 'string') {
-      const { host, subset } = d as { host: string; subset?: unknown };
-      out.push({ host, ...(typeof subset === 'string' ? { subset } : {}), field });
+      const { host, subset, port } = d as { host: string; subset?: unknown; port?: { number?: unknown } };
+      const n = port && typeof port === 'object' && typeof port.number === 'number' ? port.number : undefined;
+      out.push({ host, ...(typeof subset === 'string' ? { subset } : {}), ...(n !== undefined ? { port: n } : {}), field });
     }
   };
   for (const kind of ['http', 'tcp', 'tls'] as const) {
@@ -41,4 +43,48 @@ export function gatewayKey(ref: string, namespace: string): string {
 
 export function hostKey(host: string, namespace: string): string {
   return fqdn(host, namespace);
+}
+
+export interface ServicePortInfo {
+  number: number;
+  protocol?: string;
+  name?: string;
+}
+
+export interface ServiceInfo {
+  hostname: string;
+  ports: ServicePortInfo[];
+  /** `ServiceEntry default/googleapis`, or `known service` when given to the analysis. */
+  from: string;
+}
+
+/** Services the analysis knows: those given in the options, then every ServiceEntry host. */
+export function serviceIndex(ctx: AnalysisContext): { exact: Map<string, ServiceInfo[]>; wildcard: ServiceInfo[] } {
+  const exact = new Map<string, ServiceInfo[]>();
+  const wildcard: ServiceInfo[] = [];
+  const add = (s: ServiceInfo) => {
+    if (s.hostname.startsWith('*')) { wildcard.push(s); return; }
+    let list = exact.get(s.hostname);
+    if (!list) exact.set(s.hostname, (list = []));
+    list.push(s);
+  };
+  for (const s of ctx.options.services ?? []) add({ hostname: s.hostname.toLowerCase(), ports: s.ports, from: 'known service' });
+  for (const se of ctx.ofKind('ServiceEntry')) {
+    const spec = se.spec as { hosts?: unknown; ports?: unknown };
+    const ports: ServicePortInfo[] = Array.isArray(spec.ports)
+      ? spec.ports.filter((p): p is { number: number; protocol?: unknown; name?: unknown } => !!p && typeof (p as { number?: unknown }).number === 'number')
+        .map((p) => ({ number: p.number, ...(typeof p.protocol === 'string' ? { protocol: p.protocol.toUpperCase() } : {}), ...(typeof p.name === 'string' ? { name: p.name } : {}) }))
+      : [];
+    if (!Array.isArray(spec.hosts)) continue;
+    for (const h of spec.hosts) if (typeof h === 'string') add({ hostname: hostKey(h, se.metadata.namespace), ports, from: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name}` });
+  }
+  return { exact, wildcard };
+}
+
+/** The services a (fully qualified) destination host names: exact ones first, else wildcard ServiceEntries. */
+export function servicesFor(index: ReturnType<typeof serviceIndex>, host: string): ServiceInfo[] {
+  const exact = index.exact.get(host);
+  if (exact) return exact;
+  if (host.startsWith('*')) return [...index.exact.entries()].filter(([h]) => hostCovers(host, h)).flatMap(([, s]) => s);
+  return index.wildcard.filter((s) => hostCovers(s.hostname, host));
 }

@@ -1,5 +1,6 @@
 // IST0130: an HTTP rule that can never be used because an earlier rule catches everything,
-// or because an earlier rule has exactly the same matches.
+// or because an earlier rule has exactly the same matches; IST0131: one match of a rule that
+// an earlier rule already has.
 
 import { isDeepStrictEqual } from 'node:util';
 import type { Analyzer } from '../context.js';
@@ -50,6 +51,15 @@ export const unreachableRule: Analyzer = {
         if (earlier && matches.length > 0) {
           ctx.report(vs, messageTypes.VirtualServiceUnreachableRule,
             `VirtualService rule #${i} not used (same match as rule #${earlier.index}).`, `spec.http[${i}].match`);
+        } else {
+          // IST0131: some matches of this rule repeat an earlier rule's: those never select this one.
+          matches.forEach((m, j) => {
+            const dup = seen.find((s) => s.matches.some((o) => isDeepStrictEqual(o, m)));
+            if (dup) {
+              ctx.report(vs, messageTypes.VirtualServiceIneffectiveMatch,
+                `VirtualService rule #${i} match #${j} is not used (duplicate/overlapping match in rule #${dup.index}).`, `spec.http[${i}].match[${j}]`);
+            }
+          });
         }
         seen.push({ index: i, matches });
       });
