@@ -41,6 +41,8 @@ export const subjects = {
   telemetryReport: 'mesh.mixer.report',
   /** sidecar -> mixer, request: CheckRequest -> CheckResponse. */
   policyCheck: 'mesh.mixer.check',
+  /** mixer -> sidecars: PolicyChanged; the policy config changed, cached check answers are void. */
+  policyChanged: 'mesh.mixer.policy.changed',
 } as const;
 
 // ---------- galley ----------
@@ -166,6 +168,8 @@ export interface PeerInfo {
   version: string;
   /** SPIFFE id, empty when not authenticated. */
   principal: string;
+  /** All workload labels (policy rules read `source.labels["istio"]`); app/version when absent. */
+  labels?: Record<string, string>;
 }
 
 export type ResponseFlag = 'UH' | 'UF' | 'UO' | 'NR' | 'URX' | 'UT' | 'UC' | 'DC' | 'DI' | 'FI' | 'RL' | 'UAEX' | '-';
@@ -192,6 +196,10 @@ export interface ReportRecord {
   requestId?: string;
   /** ms since epoch */
   timestamp: number;
+  /** Trace context when the request carried one (B3 or traceparent), for span assembly. */
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
 }
 
 export interface ReportBatch {
@@ -199,6 +207,16 @@ export interface ReportBatch {
   records: ReportRecord[];
   /** Records this proxy dropped since its last batch because its buffer was full. */
   dropped: number;
+  /** This proxy's policy check cache since its last batch (mixer exposes the sums). */
+  checkCache?: CheckCacheCounts;
+}
+
+export interface CheckCacheCounts {
+  hits: number;
+  misses: number;
+  /** Answered by the fail policy because mixer could not be reached. */
+  failOpen: number;
+  failClosed: number;
 }
 
 /** A policy question a sidecar asks before forwarding (Istio 1.1 Mixer Check). */
@@ -206,7 +224,14 @@ export interface CheckRequest {
   proxyId: string;
   source: PeerInfo;
   destination: PeerInfo & { service: string; serviceName: string; serviceNamespace: string };
-  request?: { method: string; path: string; host?: string; headers?: Record<string, string> };
+  request?: { method: string; path: string; host?: string; headers?: Record<string, string>; scheme?: string; time?: number };
+  /** Who asks: the server-side proxy (`inbound`, Istio's default) or a client/gateway (`outbound`). */
+  reporterKind?: 'inbound' | 'outbound';
+  /** Peer address as the asking proxy saw it. */
+  sourceIp?: string;
+  destinationPort?: number;
+  connection?: { mtls: boolean; requestedServerName?: string };
+  protocol?: 'http' | 'tcp' | 'grpc';
 }
 
 /** Mixer's answer; the sidecar may reuse it for validDurationMs or validUseCount uses, whichever ends first. */
@@ -219,4 +244,16 @@ export interface CheckResponse {
   validUseCount: number;
   /** The rule that decided, if any. */
   rule?: string;
+  /** HTTP status the proxy answers a denial with (403 PERMISSION_DENIED, 429 RESOURCE_EXHAUSTED...). */
+  httpStatus?: number;
+  /** The attributes this decision depended on (`destination.labels[app]`, `source.principal`):
+   *  the answer holds for any request with the same values for these, so the sidecar caches it
+   *  under them (Istio's referenced attributes). Absent: the answer is not cacheable. */
+  referencedAttributes?: string[];
+  /** Mixer's policy config version; a new one voids cached answers. */
+  configVersion?: string;
+}
+
+export interface PolicyChanged {
+  configVersion: string;
 }

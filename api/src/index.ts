@@ -13,3 +13,5 @@ export * from './log.js';
 export * from './ports.js';
 export * from './http.js';
 export * from './attestation.js';
+export * from './security.js';
+export * from './mixer-attributes.js';

@@ -36,6 +36,11 @@ function compileString(m: StringMatcher, ignoreCase = false): (v: string) => boo
   return (v) => re.test(v);
 }
 
+/** A string matcher as a predicate (the same semantics routes use: regex is a full match). */
+export function compileStringMatcher(m: StringMatcher, ignoreCase = false): (v: string) => boolean {
+  return compileString(m, ignoreCase);
+}
+
 function headerValue(req: RequestFacts, name: string): string | undefined {
   switch (name) {
     case ':authority': return req.authority;

@@ -46,6 +46,9 @@ export interface WeightedCluster {
   name: string;
   weight: number;
   headers?: HeaderMutations;
+  /** Response header mutations for answers from this destination (VirtualService
+   *  `route[].headers.response`). */
+  responseHeaders?: HeaderMutations;
 }
 
 export interface RetryPolicy {
@@ -173,6 +176,9 @@ export interface Cluster {
   tls: ClusterTls;
   outlier?: OutlierConfig;
   connectionPool?: ConnectionPoolConfig;
+  /** The DestinationRule (`default/reviews`) whose policy this cluster carries, for
+   *  `meshctl x describe`. */
+  destinationRule?: string;
 }
 
 export interface Endpoint {
@@ -221,4 +227,94 @@ export interface ProxyConfig {
   endpoints: ClusterLoadAssignment[];
   /** Outbound traffic to hosts the registry does not know. */
   outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** Sidecars: what the inbound listener enforces (see InboundPolicy). Absent: STRICT, no authorization. */
+  inboundPolicy?: InboundPolicy;
+}
+
+// ---------- inbound security policy (PeerAuthentication, AuthorizationPolicy, RequestAuthentication) ----------
+
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** Istio's string match in authorization: exact, `prefix*`, `*suffix`, or `*` (present). */
+export type AuthzStringMatch = { exact: string } | { prefix: string } | { suffix: string } | { presence: true };
+
+/** `from.source`: every field present must match (AND); values inside a field are OR. */
+export interface AuthzSource {
+  /** Peer principals without `spiffe://` (`cluster.local/ns/default/sa/sleep`), from mTLS. */
+  principals?: AuthzStringMatch[];
+  notPrincipals?: AuthzStringMatch[];
+  /** `iss/sub` of a validated JWT. */
+  requestPrincipals?: AuthzStringMatch[];
+  notRequestPrincipals?: AuthzStringMatch[];
+  /** The peer's namespace, from its certificate. */
+  namespaces?: AuthzStringMatch[];
+  notNamespaces?: AuthzStringMatch[];
+  /** CIDRs or single addresses of the connection's peer. */
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+}
+
+/** `to.operation`. Ports are the workload's ports (service port or target port both match). */
+export interface AuthzOperation {
+  hosts?: AuthzStringMatch[];
+  notHosts?: AuthzStringMatch[];
+  ports?: number[];
+  notPorts?: number[];
+  methods?: AuthzStringMatch[];
+  notMethods?: AuthzStringMatch[];
+  /** Matched against the normalised path without the query string. */
+  paths?: AuthzStringMatch[];
+  notPaths?: AuthzStringMatch[];
+}
+
+/** `when`: key as Istio writes it (`request.headers[x-token]`, `source.ip`,
+ *  `request.auth.claims[groups]`, `destination.port`...). */
+export interface AuthzCondition {
+  key: string;
+  values?: AuthzStringMatch[];
+  notValues?: AuthzStringMatch[];
+}
+
+/** One Istio rule: any `from` AND any `to` AND every `when`; an absent list matches anything. */
+export interface AuthzRule {
+  from?: AuthzSource[];
+  to?: AuthzOperation[];
+  when?: AuthzCondition[];
+}
+
+export interface AuthzPolicy {
+  /** `AuthorizationPolicy/<ns>/<name>`, for logs and the deny body. */
+  name: string;
+  action: 'ALLOW' | 'DENY' | 'AUDIT';
+  /** ALLOW with no rules allows nothing (`spec: {}` denies all); DENY with none denies nothing. */
+  rules: AuthzRule[];
+}
+
+export interface JwtRule {
+  issuer: string;
+  /** Absent or empty: any audience. */
+  audiences?: string[];
+  /** JWKS JSON (inline, or read by pilot from a file). Absent: the sidecar fetches `jwksUri`. */
+  jwks?: string;
+  /** `http://` URL fetched by the sidecar through its own outbound listener (inside the mesh). */
+  jwksUri?: string;
+  /** Where the token is; default `Authorization: Bearer`. */
+  fromHeaders?: { name: string; prefix?: string }[];
+  fromParams?: string[];
+  forwardOriginalToken?: boolean;
+  outputPayloadToHeader?: string;
+  /** `RequestAuthentication/<ns>/<name>` */
+  origin: string;
+}
+
+export interface InboundPolicy {
+  /** The mode for the workload, and overrides by service port (`"9080"`). */
+  mtls: { mode: MtlsMode; ports?: Record<string, MtlsMode> };
+  /** Evaluated DENY first, then ALLOW; AUDIT only logs. */
+  authz: AuthzPolicy[];
+  jwt: JwtRule[];
+  /** Istio's pathNormalization for `%2F`/`%5C`: REJECT (400, the default) or DECODE to `/`. */
+  pathNormalization?: { escapedSlashes: 'REJECT' | 'DECODE' };
+  /** Which resources produced this policy, for `meshctl` and debugging. */
+  origins?: string[];
 }

@@ -42,7 +42,9 @@ export function createIssuer(deps: IssuerDeps): Issuer {
       if (ttl > deps.ttlMaxSeconds) throw new CitadelError('TTL_TOO_LONG', `ttlSeconds ${ttl} exceeds the maximum of ${deps.ttlMaxSeconds}`);
       const verdict = await attestor.attest(req);
       if (!verdict.ok) throw new CitadelError('NOT_ENTITLED', `${req.proxyId} is not entitled to ${req.namespace}/${req.serviceAccount} (${attestor.kind} attestation): ${verdict.reason}`);
+      const endSign = metrics?.signSeconds?.startTimer();
       const cert = ca.sign(req.csrPem, { namespace: req.namespace, serviceAccount: req.serviceAccount }, ttl);
+      endSign?.();
       const issuedAt = new Date().toISOString();
       inventory.add({
         serial: cert.serial, spiffeId: cert.spiffeId, proxyId: req.proxyId,

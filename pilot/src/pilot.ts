@@ -12,6 +12,7 @@ import { Pusher } from './push/pusher.js';
 import { AggregateRegistry } from './registry/aggregate.js';
 import { AnnounceRegistry } from './registry/announce.js';
 import { DockerRegistry, dockerApiFromSocket, type DockerApi } from './registry/docker.js';
+import { ServiceEntryRegistry } from './registry/service-entries.js';
 import type { ServiceRegistry } from './registry/service-registry.js';
 import type { PilotSettings } from './settings.js';
 
@@ -38,6 +39,8 @@ export async function startPilot(opts: PilotOptions, deps: { bus: Bus; log: Logg
   const adapters: ServiceRegistry[] = opts.registries.map((kind) => kind === 'docker'
     ? new DockerRegistry({ docker: deps.docker ?? dockerApiFromSocket(opts.dockerSocket), network: opts.dockerNetwork || undefined, log: log.child({ registry: 'docker' }) })
     : new AnnounceRegistry(proxies));
+  // ServiceEntry / WorkloadEntry are always read: they are config, not a platform.
+  adapters.push(new ServiceEntryRegistry(config));
   const registry = new AggregateRegistry(adapters);
   const pusher = new Pusher({
     proxies, registry, config, log, metrics,

@@ -57,10 +57,14 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
       lbPolicy: c.def.lbPolicy,
       tls: c.def.tls.mode,
       service: c.service,
+      ...(c.def.consistentHash ? { consistentHash: c.def.consistentHash } : {}),
+      ...(c.pool ? { circuitBreakers: { limits: c.pool.limits, ...c.pool.stats() } } : {}),
+      ...(c.outlier ? { outlierDetection: { config: c.outlier.config, events: c.outlier.events.map((ev) => ({ type: ev.type, endpoint: ev.endpoint.key, ...(ev.type === 'ejected' ? { until: new Date(ev.untilMs).toISOString(), reason: ev.reason } : {}) })) } } : {}),
       endpoints: c.endpoints.map((e) => ({
         address: e.endpoint.address,
         port: e.endpoint.port,
-        healthy: e.endpoint.healthy && e.ejectedUntil <= Date.now(),
+        healthy: e.endpoint.healthy && e.stats.ejectedUntil <= Date.now(),
+        ejected: e.stats.ejectedUntil > Date.now(),
         workload: e.endpoint.workload ?? null,
         identity: e.endpoint.identity ?? null,
         ...e.stats,
@@ -72,6 +76,7 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
     ...plane.counters,
     telemetry: plane.telemetry.snapshot(),
     upstreamConnections: plane.agents.stats(),
+    mirrored: plane.forwarder.shadowStats,
   }));
 
   app.get('/stats/prometheus', async (_req, reply) => {

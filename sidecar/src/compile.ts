@@ -4,13 +4,15 @@
 // the benchmark runs this in simulated proxies.
 
 import {
-  compileRouteConfiguration, parseSpiffeId,
-  type Cluster, type CompiledRouteConfiguration, type Endpoint, type FaultPolicy, type HeaderMutations, type Listener,
-  type ProxyConfig, type Route, type RouteConfiguration,
+  compileRouteConfiguration, compileStringMatcher, parseSpiffeId,
+  type Cluster, type CompiledRouteConfiguration, type ConnectionPoolConfig, type CorsConfig, type Endpoint, type FaultPolicy,
+  type HeaderMutations, type Listener, type ProxyConfig, type Route, type RouteConfiguration,
 } from '#api';
 import type { Agent } from 'node:http';
 import { createBalancer, newEndpointStats, type Balancer, type EndpointRef, type EndpointStats } from './balancer.js';
 import type { Service } from './exchange.js';
+import { OutlierDetector } from './outlier.js';
+import { ClusterPool, poolLimits } from './pool.js';
 
 export type { EndpointRef } from './balancer.js';
 
@@ -50,6 +52,7 @@ export interface RouteTarget {
   cluster: CompiledCluster;
   weight: number;
   headers?: HeaderMutations;
+  responseHeaders?: HeaderMutations;
 }
 
 export interface CompiledRoute {
@@ -64,6 +67,9 @@ export interface CompiledRoute {
   fault?: FaultPolicy;
   requestHeaders?: HeaderMutations;
   responseHeaders?: HeaderMutations;
+  /** Traffic mirroring: a copy of the request goes to this cluster, its answer is dropped. */
+  mirror?: { cluster: CompiledCluster; percent: number };
+  cors?: CorsConfig;
   /** Runtime cache: the layer chain built for this route on first use (compile leaves it unset). */
   chain?: Service;
 }
@@ -89,6 +95,10 @@ export interface CompiledCluster {
   allowedSans: ReadonlySet<string>;
   /** Equal keys can share a connection pool: TLS settings and allowed identities. */
   poolKey: string;
+  /** Passive health, when the cluster has outlierDetection. */
+  outlier?: OutlierDetector;
+  /** Circuit breakers, when the cluster has a connectionPool with limits. */
+  pool?: ClusterPool;
   /** Runtime cache of the keep-alive agent (see agents.ts). */
   agent?: Agent;
   agentGeneration?: number;
@@ -103,6 +113,8 @@ export interface CompiledConfig {
   gatewayListeners: Map<number, Listener>;
   inbound?: Listener;
   outbound?: Listener;
+  /** Envoy's PassthroughCluster: plain HTTP to the host the app named (ALLOW_ANY). */
+  passthrough: CompiledCluster;
 }
 
 export interface CompileOptions {
@@ -110,7 +122,10 @@ export interface CompileOptions {
   proxyId?: string;
   /** Counters that survive pushes, by endpoint key; default: fresh counters. */
   statsFor?: (key: string) => EndpointStats;
+  /** Circuit-breaker pools that survive pushes, by cluster name; default: fresh pools. */
+  poolFor?: (cluster: string, cp: ConnectionPoolConfig) => ClusterPool;
   random?: () => number;
+  now?: () => number;
 }
 
 const LB = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH']);
@@ -209,7 +224,6 @@ function compileCluster(c: Cluster, endpoints: Endpoint[], opts: CompileOptions,
       key,
       endpoint: e,
       stats: statsFor(key),
-      ejectedUntil: 0,
       destination: {
         workload: e.workload ?? 'unknown',
         namespace: spiffe?.namespace ?? (serviceNamespace || 'unknown'),
@@ -219,17 +233,69 @@ function compileCluster(c: Cluster, endpoints: Endpoint[], opts: CompileOptions,
       },
     };
   });
-  return {
+  checkOutlier(c, place);
+  checkConnectionPool(c, place);
+  checkConsistentHash(c, place);
+  const out: CompiledCluster = {
     name: c.name,
     def: c,
     service,
     serviceName,
     serviceNamespace,
     endpoints: refs,
-    balancer: createBalancer(c.lbPolicy, refs, opts.random),
+    balancer: createBalancer(c.lbPolicy, refs, {
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(c.consistentHash ? { consistentHash: c.consistentHash } : {}),
+      // Without outlier detection, past ejections no longer count.
+      ...(c.outlier ? { minHealthPercent: c.outlier.minHealthPercent } : { ignoreEjections: true }),
+    }),
     mtls,
     allowedSans: sans,
     poolKey: `${c.tls.mode}|${c.tls.sni ?? ''}|${[...sans].sort().join(',')}`,
+  };
+  if (c.outlier) out.outlier = new OutlierDetector(c.outlier, refs, opts.now);
+  if (c.connectionPool) {
+    const l = poolLimits(c.connectionPool);
+    if (l.maxActive !== Infinity || l.maxPending !== Infinity || l.maxRetries !== Infinity) {
+      out.pool = opts.poolFor ? opts.poolFor(c.name, c.connectionPool) : new ClusterPool(c.connectionPool);
+    }
+  }
+  return out;
+}
+
+function checkOutlier(c: Cluster, place: string): void {
+  const o = c.outlier;
+  if (!o) return;
+  if (typeof o !== 'object') fail('shape', `${place}.outlier`, 'expected an object');
+  for (const k of ['consecutive5xx', 'consecutiveGatewayErrors', 'intervalMs', 'baseEjectionTimeMs'] as const) checkNonNegative(o[k], `${place}.outlier.${k}`);
+  checkPercent(o.maxEjectionPercent, `${place}.outlier.maxEjectionPercent`);
+  checkPercent(o.minHealthPercent, `${place}.outlier.minHealthPercent`);
+}
+
+function checkConnectionPool(c: Cluster, place: string): void {
+  const p = c.connectionPool;
+  if (!p) return;
+  if (typeof p !== 'object') fail('shape', `${place}.connectionPool`, 'expected an object');
+  for (const [k, v] of Object.entries(p)) checkNonNegative(v, `${place}.connectionPool.${k}`);
+}
+
+function checkConsistentHash(c: Cluster, place: string): void {
+  const h = c.consistentHash;
+  if (!h) return;
+  if (typeof h !== 'object') fail('shape', `${place}.consistentHash`, 'expected an object');
+  if (!h.header && !h.cookie && !h.sourceIp && !h.queryParameter) fail('invalidValue', `${place}.consistentHash`, 'needs a header, cookie, sourceIp or queryParameter');
+  if (h.cookie && (typeof h.cookie.name !== 'string' || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(h.cookie.name))) fail('invalidValue', `${place}.consistentHash.cookie.name`, 'invalid cookie name');
+  checkNonNegative(h.cookie?.ttlMs, `${place}.consistentHash.cookie.ttlMs`);
+  checkNonNegative(h.minimumRingSize, `${place}.consistentHash.minimumRingSize`);
+}
+
+/** Envoy's PassthroughCluster: no endpoints of its own, plain HTTP to the original destination. */
+export function passthroughCluster(): CompiledCluster {
+  const def: Cluster = { name: 'PassthroughCluster', type: 'ORIGINAL_DST', protocol: 'HTTP', lbPolicy: 'PASSTHROUGH', connectTimeoutMs: 10_000, tls: { mode: 'DISABLE' } };
+  return {
+    name: def.name, def, service: 'unknown', serviceName: 'unknown', serviceNamespace: '', endpoints: [],
+    balancer: createBalancer('PASSTHROUGH', []), mtls: false, allowedSans: new Set(), poolKey: 'DISABLE||',
   };
 }
 
@@ -245,8 +311,10 @@ function compileRoute(route: Route, vhost: string, clusters: Map<string, Compile
       if (!cluster) fail('unknownCluster', `${place}.action.clusters`, `unknown cluster ${JSON.stringify(wc.name)}`);
       checkNonNegative(wc.weight, `${place}.action.clusters[${wc.name}].weight`);
       checkMutations(wc.headers, `${place}.action.clusters[${wc.name}].headers`);
+      checkMutations(wc.responseHeaders, `${place}.action.clusters[${wc.name}].responseHeaders`);
       const t: RouteTarget = { cluster, weight: wc.weight ?? 0 };
       if (wc.headers) t.headers = wc.headers;
+      if (wc.responseHeaders) t.responseHeaders = wc.responseHeaders;
       out.targets.push(t);
       out.totalWeight += t.weight;
     }
@@ -257,8 +325,10 @@ function compileRoute(route: Route, vhost: string, clusters: Map<string, Compile
       if (r) out.retry = r;
     }
     if (a.mirror) {
-      if (!clusters.has(a.mirror.cluster)) fail('unknownCluster', `${place}.action.mirror`, `unknown cluster ${JSON.stringify(a.mirror.cluster)}`);
+      const mirror = clusters.get(a.mirror.cluster);
+      if (!mirror) fail('unknownCluster', `${place}.action.mirror`, `unknown cluster ${JSON.stringify(a.mirror.cluster)}`);
       checkPercent(a.mirror.percent, `${place}.action.mirror.percent`);
+      if (a.mirror.percent > 0) out.mirror = { cluster: mirror, percent: a.mirror.percent };
     }
     if (a.rewrite?.uriPrefix !== undefined && !a.rewrite.uriPrefix.startsWith('/')) {
       fail('invalidValue', `${place}.action.rewrite.uriPrefix`, 'must start with /');
@@ -282,6 +352,16 @@ function compileRoute(route: Route, vhost: string, clusters: Map<string, Compile
       checkPercent(route.fault.abort.percent, `${place}.fault.abort.percent`);
     }
     out.fault = route.fault;
+  }
+  if (route.cors) {
+    isArray(route.cors.allowOrigins, `${place}.cors.allowOrigins`);
+    try {
+      for (const m of route.cors.allowOrigins) compileStringMatcher(m);
+    } catch (err) {
+      fail('invalidMatcher', `${place}.cors.allowOrigins`, (err as Error).message);
+    }
+    checkNonNegative(route.cors.maxAgeSeconds, `${place}.cors.maxAgeSeconds`);
+    out.cors = route.cors;
   }
   checkMutations(route.requestHeaders, `${place}.requestHeaders`);
   checkMutations(route.responseHeaders, `${place}.responseHeaders`);
@@ -351,7 +431,10 @@ export function compileProxyConfig(config: ProxyConfig, version: string, opts: C
   }
 
   const gatewayListeners = new Map<number, Listener>();
-  const out: CompiledConfig = { version, config, routeTables, clusters, gatewayListeners };
+  if (config.outboundTrafficPolicy !== undefined && config.outboundTrafficPolicy !== 'ALLOW_ANY' && config.outboundTrafficPolicy !== 'REGISTRY_ONLY') {
+    fail('invalidValue', 'outboundTrafficPolicy', `expected ALLOW_ANY or REGISTRY_ONLY, got ${JSON.stringify(config.outboundTrafficPolicy)}`);
+  }
+  const out: CompiledConfig = { version, config, routeTables, clusters, gatewayListeners, passthrough: passthroughCluster() };
   const listenerNames = new Set<string>();
   for (const l of config.listeners) {
     const place = `listeners[${l?.name}]`;

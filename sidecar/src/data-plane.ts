@@ -3,7 +3,7 @@
 // Listeners read `current` per request; a push replaces it in one assignment.
 
 import type { Logger } from 'pino';
-import type { PeerInfo, ProxyConfig } from '#api';
+import type { ConnectionPoolConfig, PeerInfo, ProxyConfig } from '#api';
 import { newEndpointStats, type EndpointStats } from './balancer.js';
 import { compileProxyConfig, type CompiledConfig, type CompiledRoute } from './compile.js';
 import { UpstreamAgents } from './agents.js';
@@ -12,6 +12,9 @@ import type { Service } from './exchange.js';
 import { createForwarder, type Forwarder } from './forward.js';
 import { dispatchService } from './layers/dispatch.js';
 import { encodePeerHeader } from './peer.js';
+import { ClusterPool } from './pool.js';
+import type { PolicyClient } from './policy/check-client.js';
+import { policyLayer } from './layers/policy.js';
 import { newCounters, type ProxyCounters } from './stats.js';
 import type { TelemetryReporter } from './telemetry.js';
 import type { IdentitySource } from './tls-identity.js';
@@ -52,7 +55,15 @@ export class DataPlane {
   readonly log: Logger;
   /** Precomputed `x-mesh-peer` value for requests this proxy originates. */
   readonly peerHeader: string;
+  /** Where this proxy's outbound listener is, once bound (jwksUri fetches go through it). */
+  outboundAddress?: { host: string; port: number };
+  /** Mixer policy checks (absent: no checks). Inbound always asks; routes ask client-side when
+   *  `policyClientSide` is set (Istio asks from gateways, not from sidecars' outbound). */
+  policy?: PolicyClient;
+  policyClientSide = false;
   private endpointStats = new Map<string, EndpointStats>();
+  /** Circuit-breaker pools by cluster name: counts in flight survive pushes. */
+  readonly pools = new Map<string, ClusterPool>();
   private readonly hooks: ApplyHooks[] = [];
   private self: PeerInfo;
 
@@ -62,13 +73,16 @@ export class DataPlane {
     this.telemetry = opts.telemetry;
     this.log = opts.log;
     this.self = { ...opts.workload.peer };
-    this.peerHeader = encodePeerHeader(this.self);
+    this.peerHeader = encodePeerHeader(this.self, opts.workload.labels);
     const id = opts.identity.current();
     if (id) this.useIdentity(id);
     opts.identity.onChange((next) => this.useIdentity(next));
     this.forwarder = createForwarder({ agents: this.agents, log: opts.log });
     const chainDeps = {
       forward: this.forwarder.service,
+      shadow: this.forwarder.shadow,
+      // Read when a route's chain is first built, which is after start-up wiring set policy.
+      policy: () => (this.policy && this.policyClientSide ? policyLayer({ client: this.policy, side: 'outbound', proxyId: this.workload.proxyId, self: () => this.selfPeer() }) : undefined),
       onRetry: () => { this.counters.retries++; },
       ...(opts.random ? { random: opts.random } : {}),
     };
@@ -78,6 +92,14 @@ export class DataPlane {
   /** This workload as telemetry names it (principal = the SPIFFE id of the current cert). */
   selfPeer(): PeerInfo {
     return this.self;
+  }
+
+  /** The pool for a cluster of a config being compiled; new limits apply only once it is
+   *  swapped in (a NACKed config changes nothing). */
+  private poolFor(name: string, cp: ConnectionPoolConfig, staged: Map<string, [ClusterPool, ConnectionPoolConfig]>): ClusterPool {
+    const pool = this.pools.get(name) ?? new ClusterPool(cp);
+    staged.set(name, [pool, cp]);
+    return pool;
   }
 
   addApplyHooks(h: ApplyHooks): void {
@@ -97,9 +119,10 @@ export class DataPlane {
       next.set(key, s);
       return s;
     };
+    const staged = new Map<string, [ClusterPool, ConnectionPoolConfig]>();
     let compiled: CompiledConfig;
     try {
-      compiled = compileProxyConfig(config, version, { proxyId: this.workload.proxyId, statsFor });
+      compiled = compileProxyConfig(config, version, { proxyId: this.workload.proxyId, statsFor, poolFor: (name, cp) => this.poolFor(name, cp, staged) });
       for (const h of this.hooks) await h.prepare?.(compiled);
     } catch (err) {
       this.counters.config.rejected++;
@@ -108,6 +131,11 @@ export class DataPlane {
     }
     this.current = compiled;
     this.endpointStats = next;
+    this.pools.clear();
+    for (const [name, [pool, cp]] of staged) {
+      pool.update(cp);
+      this.pools.set(name, pool);
+    }
     this.status.version = version;
     this.status.appliedAt = new Date().toISOString();
     this.counters.config.applied++;

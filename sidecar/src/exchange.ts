@@ -61,6 +61,10 @@ export interface Exchange {
   destinationService?: string;
   requestBytes: number;
   responseBytes: number;
+  /** Consistent-hash key of the request, computed once (null: the request has none). */
+  hashKey?: number | null;
+  /** A Set-Cookie value to send back (consistent hash by cookie, issued when absent). */
+  issuedCookie?: string;
   /** Called once when the exchange is over (response ended or client gone). */
   onEnd: ((ex: Exchange, status: number) => void)[];
 }

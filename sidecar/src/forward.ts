@@ -10,13 +10,17 @@
 // Per-attempt correlation: the Attempt object is passed as http-proxy's `res` argument, which
 // it hands back untouched to every event and callback (it only reads `res.finished`).
 
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { Exchange, Failure, ProxyResponse, Service } from './exchange.js';
 import { localResponse } from './exchange.js';
 import type { UpstreamAgents } from './agents.js';
+import type { CompiledCluster } from './compile.js';
+import type { ShadowRequest } from './layers/mirror.js';
 import { stripHopByHop } from './headers.js';
 import { PEER_HEADER } from './peer.js';
 
@@ -80,13 +84,21 @@ export interface ForwarderOptions {
 
 export interface Forwarder {
   service: Service;
+  /** Mirroring: sends a copy to an endpoint of `cluster` and drops the answer. */
+  shadow(cluster: CompiledCluster, req: ShadowRequest): void;
+  readonly shadowStats: { sent: number; failed: number; noEndpoint: number };
   close(): void;
 }
+
+/** A mirrored request that has not answered by then is abandoned. */
+const SHADOW_TIMEOUT_MS = 30_000;
 
 const EMPTY: Buffer[] = [];
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { agents, log } = opts;
+  const requestsPerSocket = new WeakMap<Socket, number>();
+  const shadowStats = { sent: 0, failed: 0, noEndpoint: 0 };
   const proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, toProxy: true, prependPath: false, ws: false, changeOrigin: false });
 
   const fail = (a: Attempt, err: NodeJS.ErrnoException): void => {
@@ -120,6 +132,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (!(a instanceof Attempt)) return;
     a.proxyReq = proxyReq;
     if (a.settled) { proxyReq.destroy(); return; }
+    // connectionPool.http.maxRequestsPerConnection: the Nth request on a socket is its last.
+    const perConnection = a.ex.cluster?.def.connectionPool?.maxRequestsPerConnection;
+    if (perConnection && perConnection > 0) {
+      proxyReq.once('socket', (s: Socket) => {
+        const n = (requestsPerSocket.get(s) ?? 0) + 1;
+        requestsPerSocket.set(s, n);
+        if (n >= perConnection) proxyReq.shouldKeepAlive = false;
+      });
+    }
     const socket = proxyReq.socket;
     if (!socket || !socket.connecting) { a.connected = true; return; }
     const secure = 'encrypted' in socket;
@@ -189,8 +210,33 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     });
   }
 
+  function shadow(cluster: CompiledCluster, r: ShadowRequest): void {
+    const ep = cluster.balancer.pick();
+    const agent = ep ? agents.agentFor(cluster) : undefined;
+    if (!ep || !agent) { shadowStats.noEndpoint++; return; }
+    const headers: OutgoingHttpHeaders = { ...r.headers };
+    if (!cluster.mtls) delete headers[PEER_HEADER];
+    if (r.body) headers['content-length'] = r.body.length;
+    const mod = cluster.mtls ? https : http;
+    shadowStats.sent++;
+    try {
+      const req = mod.request({ host: ep.endpoint.address, port: ep.endpoint.port, method: r.method, path: r.path, headers, agent }, (res) => res.resume());
+      req.setTimeout(SHADOW_TIMEOUT_MS, () => req.destroy());
+      req.on('error', (err) => {
+        shadowStats.failed++;
+        log.debug({ err, cluster: cluster.name }, 'mirrored request failed');
+      });
+      req.end(r.body);
+    } catch (err) {
+      shadowStats.failed++;
+      log.debug({ err, cluster: cluster.name }, 'mirrored request refused by Node');
+    }
+  }
+
   return {
     service: (ex) => forward(ex, false),
+    shadow,
+    shadowStats,
     close() {
       proxy.close();
     },

@@ -1,20 +1,29 @@
-// The inbound listener: mTLS only (requestCert + rejectUnauthorized against the trust
-// bundle; plaintext fails the handshake). It learns the caller from the client certificate
-// (principal) and the peer header (workload metadata), writes X-Forwarded-Client-Cert, and
-// forwards to the app on 127.0.0.1:targetPort chosen by the service port of the Host header.
+// The inbound listener. One port, two protocols: the first byte of a connection tells a TLS
+// handshake (0x16) from plaintext HTTP. TLS is mTLS only (requestCert + rejectUnauthorized
+// against the trust bundle); plaintext is kept only where PeerAuthentication allows it
+// (PERMISSIVE, DISABLE), per service port, and never carries a trusted identity. Requests are
+// authenticated (JWT), authorised (AuthorizationPolicy) on the normalised path that is then
+// forwarded, given X-Forwarded-Client-Cert, and sent to the app on 127.0.0.1:targetPort chosen
+// by the service port of the Host header.
 
+import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type { DataPlane } from './data-plane.js';
 import type { Exchange, Layer, Service } from './exchange.js';
 import { localResponse, newExchange, stack } from './exchange.js';
 import { compileProxyConfig, type CompiledCluster } from './compile.js';
 import { requestHasBody, stripHopByHop } from './headers.js';
 import { balanceLayer } from './layers/balance.js';
-import { normalizeLayer } from './layers/normalize.js';
+import { policyLayer } from './layers/policy.js';
+import { authzLayer, type AuthzRequest } from './layers/authz.js';
+import { JwksCache, jwtLayer, requestAuthOf } from './layers/jwt.js';
+import { normalizeLayerWith } from './layers/normalize.js';
 import { telemetryLayer } from './layers/telemetry.js';
+import { inboundPolicyOf, prepareInboundPolicy } from './inbound-policy.js';
 import { hardenServer, listenOn, type ListeningServer } from './listen.js';
 import { decodePeerHeader, PEER_HEADER, peerOf, xfcc } from './peer.js';
 import { serveExchange } from './serve.js';
@@ -66,12 +75,80 @@ export function inboundRouteLayer(w: WorkloadSpec): Layer {
   };
 }
 
+/** The service port a request addresses (Host header), `80` without one. */
+function servicePortOf(authority: string): string {
+  const colon = authority.lastIndexOf(':');
+  return colon < 0 || authority.endsWith(']') ? '80' : authority.slice(colon + 1);
+}
+
+/** What authorization sees of an inbound request: the mTLS peer, addresses, ports, JWT result. */
+export function authzRequestOf(ex: Exchange): AuthzRequest {
+  const socket = ex.req.socket;
+  const servicePort = Number(servicePortOf(ex.authority));
+  const targetPort = ex.cluster?.endpoints[0]?.endpoint.port;
+  const auth = requestAuthOf(ex);
+  const q = ex.path.indexOf('?');
+  return {
+    principal: socket instanceof TLSSocket ? peerOf(socket).principal : '',
+    sourceIp: socket.remoteAddress ?? '',
+    destinationIp: socket.localAddress ?? '',
+    method: ex.method,
+    host: ex.authority,
+    path: q < 0 ? ex.path : ex.path.slice(0, q),
+    ports: targetPort !== undefined && targetPort !== servicePort ? [servicePort, targetPort] : [servicePort],
+    headers: ex.headers,
+    ...(auth ? { requestPrincipal: auth.principal, claims: auth.claims } : {}),
+  };
+}
+
+/** Fetches a jwksUri through this proxy's own outbound listener, so mesh names resolve. */
+function meshFetch(plane: DataPlane): (uri: string) => Promise<string> {
+  return async (uri) => {
+    const outbound = plane.outboundAddress;
+    const url = new URL(uri);
+    if (url.protocol !== 'http:' || !outbound) {
+      // https or no outbound listener (tests): fetch directly.
+      const res = await fetch(uri, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`${uri} answered ${res.status}`);
+      return res.text();
+    }
+    return new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: outbound.host, port: outbound.port, method: 'GET', path: uri, timeout: 5000, headers: { host: url.host } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${uri} answered ${res.statusCode}`))));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${uri} timed out`)));
+      req.on('error', reject);
+      req.end();
+    });
+  };
+}
+
 export function inboundService(plane: DataPlane): Service {
+  const policy = () => inboundPolicyOf(plane.current).policy;
+  const jwks = new JwksCache(meshFetch(plane));
   return stack([
     statsLayer(plane.counters),
     telemetryLayer({ reporter: plane.telemetry, kind: 'destination', self: () => plane.selfPeer() }),
-    normalizeLayer,
+    normalizeLayerWith(() => policy().pathNormalization),
     inboundRouteLayer(plane.workload),
+    jwtLayer({
+      rules: () => policy().jwt,
+      keys: (rule) => jwks.keys(rule),
+      onFailure: (ex, reason) => plane.log.debug({ path: ex.path, reason }, 'request authentication failed'),
+    }),
+    authzLayer({
+      policies: () => policy().authz,
+      request: authzRequestOf,
+      onDecision: (ex, d) => {
+        if (!d.allowed) plane.log.debug({ path: ex.path, method: ex.method, source: ex.source?.principal, policy: d.policy }, 'RBAC: access denied');
+        if (d.audited) plane.log.info({ path: ex.path, method: ex.method, source: ex.source?.principal, policies: d.audited, allowed: d.allowed }, 'authorization audit');
+      },
+    }),
+    // Mixer policy after RBAC, as Istio 1.1 orders its filters; answered from the check cache.
+    ...(plane.policy ? [policyLayer({ client: plane.policy, side: 'inbound', proxyId: plane.workload.proxyId, self: () => plane.selfPeer() })] : []),
     balanceLayer,
   ], plane.forwarder.service);
 }
@@ -80,11 +157,24 @@ function tlsOptions(id: TlsIdentity) {
   return { key: id.keyPem, cert: id.certChainPem, ca: id.rootsPem };
 }
 
-export function createInboundServer(plane: DataPlane): https.Server {
+/** A connection that sends nothing is closed after this long (nothing to sniff). */
+const SNIFF_TIMEOUT_MS = 15_000;
+const TLS_HANDSHAKE = 0x16;
+
+export interface InboundServers {
+  /** Accepts connections and hands each to `tls` or `plain` by its first byte. */
+  front: net.Server;
+  tls: https.Server;
+  plain: http.Server;
+}
+
+export function createInboundServer(plane: DataPlane): InboundServers {
   const id = plane.identity.current();
   if (!id) throw new Error('inbound listener needs a workload certificate');
   const service = inboundService(plane);
-  const server = https.createServer({
+  // A malformed inbound policy NACKs the push before it replaces the one being enforced.
+  plane.addApplyHooks({ prepare: async (next) => { prepareInboundPolicy(next); } });
+  const tls = https.createServer({
     ...tlsOptions(id),
     requestCert: true,
     rejectUnauthorized: true,
@@ -96,24 +186,93 @@ export function createInboundServer(plane: DataPlane): https.Server {
     serveExchange(ex, service, res, plane.log);
   });
   // A new certificate or trust bundle applies to new handshakes; open connections carry on.
-  plane.identity.onChange((next) => server.setSecureContext(tlsOptions(next)));
-  server.on('tlsClientError', (err) => plane.log.debug({ err: err.message }, 'inbound TLS handshake refused'));
-  hardenServer(server);
-  return server;
+  plane.identity.onChange((next) => tls.setSecureContext(tlsOptions(next)));
+  tls.on('tlsClientError', (err) => plane.log.debug({ err: err.message }, 'inbound TLS handshake refused'));
+  hardenServer(tls);
+
+  const plain = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    // The mode is per service port: a STRICT port refuses plaintext the way Envoy does, by
+    // closing the connection without an answer.
+    const host = typeof req.headers.host === 'string' ? req.headers.host : '';
+    const target = req.url ?? '';
+    const authority = target.startsWith('http://') ? target.slice(7).split(/[/?#]/)[0]! : host;
+    if (inboundPolicyOf(plane.current).modeFor(servicePortOf(authority.toLowerCase())) === 'STRICT') {
+      plane.log.debug({ authority }, 'plaintext refused on a STRICT port');
+      req.socket.destroy();
+      return;
+    }
+    const ex = newExchange(req, 'inbound', performance.now());
+    prepareInboundHeaders(plane, ex);
+    serveExchange(ex, service, res, plane.log);
+  });
+  hardenServer(plain);
+  // Connection tracking (closeIdleConnections) starts on 'listening'; these never listen themselves.
+  tls.emit('listening');
+  plain.emit('listening');
+
+  const front = net.createServer((socket) => {
+    const onError = () => socket.destroy();
+    const onIdle = () => socket.destroy();
+    socket.on('error', onError);
+    socket.setTimeout(SNIFF_TIMEOUT_MS, onIdle);
+    socket.once('data', (first: Buffer) => {
+      // The server that takes the connection brings its own timeout and error handling.
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+      socket.off('error', onError);
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE) {
+        // TLSSocket takes over the handle and reads the unshifted bytes itself; resuming
+        // here would race it for the socket's data.
+        tls.emit('connection', socket);
+      } else if (inboundPolicyOf(plane.current).acceptsPlaintext) {
+        plain.emit('connection', socket);
+        socket.resume();
+      } else {
+        plane.log.debug({ peer: socket.remoteAddress }, 'plaintext connection refused (STRICT)');
+        socket.destroy();
+      }
+    });
+  });
+  return { front, tls, plain };
 }
 
 export function prepareInboundHeaders(plane: DataPlane, ex: Exchange): void {
   const h = ex.headers;
   ex.hasBody = requestHasBody(h);
   stripHopByHop(h);
-  const peer = peerOf(ex.req.socket as TLSSocket);
+  const socket = ex.req.socket;
   const meta = decodePeerHeader(h[PEER_HEADER]);
   delete h[PEER_HEADER];
-  ex.source = meta ? { ...meta, principal: peer.principal } : { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: peer.principal };
-  h['x-forwarded-client-cert'] = xfcc(plane.selfPeer().principal, peer);
+  if (socket instanceof TLSSocket) {
+    const peer = peerOf(socket);
+    ex.source = meta ? { ...meta, principal: peer.principal } : { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: peer.principal };
+    h['x-forwarded-client-cert'] = xfcc(plane.selfPeer().principal, peer);
+  } else {
+    // Plaintext: nothing the client says about itself is authenticated.
+    ex.source = { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: '' };
+    delete h['x-forwarded-client-cert'];
+  }
   if (h['x-request-id'] === undefined) h['x-request-id'] = randomUUID();
 }
 
 export async function startInbound(plane: DataPlane, host: string, port: number): Promise<ListeningServer> {
-  return listenOn(createInboundServer(plane), host, port);
+  const s = createInboundServer(plane);
+  const l = await listenOn(s.front, host, port);
+  return {
+    ...l,
+    async close(graceMs = 2000) {
+      const closed = l.close(graceMs);
+      s.tls.closeIdleConnections();
+      s.plain.closeIdleConnections();
+      const force = setTimeout(() => { s.tls.closeAllConnections(); s.plain.closeAllConnections(); }, graceMs);
+      force.unref();
+      await closed;
+      clearTimeout(force);
+      // Stops their connection-checking timers; they were never listening, so ignore the error.
+      s.tls.close(() => {});
+      s.plain.close(() => {});
+    },
+  };
 }

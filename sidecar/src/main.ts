@@ -65,6 +65,9 @@ async function main(): Promise<void> {
     heartbeatMs: s.heartbeatMs,
     reportBatchMs: s.reportBatchMs,
     reportBuffer: s.reportBuffer,
+    ...(s.policyChecks ? {
+      policy: { failOpen: s.policyFailOpen, timeoutMs: s.policyCheckTimeoutMs, cacheSize: s.policyCacheSize, retryAfterMs: s.policyRetryMs, clientSide: s.policyClientSide },
+    } : {}),
   });
   log.info({ ports: sidecar.ports, kind: workload.kind, spiffeId: identity.current()?.spiffeId }, 'proxy started');
 }

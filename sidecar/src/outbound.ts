@@ -14,6 +14,7 @@ import { requestHasBody, stripHopByHop } from './headers.js';
 import { normalizeLayer } from './layers/normalize.js';
 import { routeLayer } from './layers/route.js';
 import { telemetryLayer } from './layers/telemetry.js';
+import { unknownHostService } from './passthrough.js';
 import { PEER_HEADER } from './peer.js';
 import { serveExchange } from './serve.js';
 import { statsLayer } from './stats.js';
@@ -28,12 +29,12 @@ export function destinationPort(authority: string): string {
 
 /** The listener stack outbound and gateway listeners share; they differ in how they pick the
  *  route table. */
-export function outboundService(plane: DataPlane, table: (ex: Exchange) => CompiledRouteTable | undefined): Service {
+export function outboundService(plane: DataPlane, table: (ex: Exchange) => CompiledRouteTable | undefined, opts: { passthrough?: boolean } = {}): Service {
   return stack([
     statsLayer(plane.counters),
     telemetryLayer({ reporter: plane.telemetry, kind: 'source', self: () => plane.selfPeer() }),
     normalizeLayer,
-    routeLayer({ table }),
+    routeLayer({ table, ...(opts.passthrough ? { unknownHost: unknownHostService(plane) } : {}) }),
   ], plane.dispatch);
 }
 
@@ -49,7 +50,7 @@ export function prepareOutboundHeaders(plane: DataPlane, ex: Exchange): void {
 }
 
 export function createOutboundServer(plane: DataPlane): http.Server {
-  const service = outboundService(plane, (ex) => plane.current?.routeTables.get(destinationPort(ex.authority)));
+  const service = outboundService(plane, (ex) => plane.current?.routeTables.get(destinationPort(ex.authority)), { passthrough: true });
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const ex = newExchange(req, 'outbound', performance.now());
     prepareOutboundHeaders(plane, ex);

@@ -9,16 +9,29 @@ import { sanUris } from './tls-identity.js';
 
 export const PEER_HEADER = 'x-mesh-peer';
 
-export function encodePeerHeader(p: PeerInfo): string {
-  return Buffer.from(JSON.stringify({ workload: p.workload, namespace: p.namespace, app: p.app, version: p.version })).toString('base64');
+/** `labels`: all workload labels, so policy rules on the server side can read `source.labels[...]`. */
+export function encodePeerHeader(p: PeerInfo, labels?: Record<string, string>): string {
+  return Buffer.from(JSON.stringify({ workload: p.workload, namespace: p.namespace, app: p.app, version: p.version, ...(labels ? { labels } : {}) })).toString('base64');
+}
+
+function decodeLabels(v: unknown): Record<string, string> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [k, x] of Object.entries(v)) {
+    if (++n > 64) break;
+    if (typeof x === 'string' && k.length < 256 && x.length < 256) out[k] = x;
+  }
+  return out;
 }
 
 export function decodePeerHeader(v: string | string[] | undefined): Omit<PeerInfo, 'principal'> | undefined {
-  if (typeof v !== 'string' || v.length > 2048) return undefined;
+  if (typeof v !== 'string' || v.length > 8192) return undefined;
   try {
     const o = JSON.parse(Buffer.from(v, 'base64').toString('utf8')) as Record<string, unknown>;
     const s = (x: unknown) => (typeof x === 'string' && x.length < 256 ? x : 'unknown');
-    return { workload: s(o.workload), namespace: s(o.namespace), app: s(o.app), version: s(o.version) };
+    const labels = decodeLabels(o.labels);
+    return { workload: s(o.workload), namespace: s(o.namespace), app: s(o.app), version: s(o.version), ...(labels ? { labels } : {}) };
   } catch {
     return undefined;
   }
@@ -48,6 +61,8 @@ export function peerOf(socket: TLSSocket): PeerConnection {
   return p;
 }
 
+/** Envoy's X-Forwarded-Client-Cert as Istio configures it (By, Hash, Subject, URI). SPIFFE
+ *  certificates have an empty subject, which Envoy writes as `Subject=""`. */
 export function xfcc(by: string, peer: PeerConnection): string {
-  return `By=${by};Hash=${peer.hash};URI=${peer.principal}`;
+  return `By=${by};Hash=${peer.hash};Subject="";URI=${peer.principal}`;
 }

@@ -28,6 +28,12 @@ export const sidecarSettings = declareSettings('sidecar', {
   heartbeatMs: setting.int('MESH_HEARTBEAT_MS', 5000, 'heartbeat period toward pilot', 100),
   reportBatchMs: setting.int('MESH_REPORT_BATCH_MS', 200, 'telemetry flush period', 10),
   reportBuffer: setting.int('MESH_REPORT_BUFFER', 10_000, 'telemetry records buffered before dropping', 1),
+  policyChecks: setting.bool('MESH_POLICY_CHECKS', true, 'ask mixer for policy decisions (deny rules, lists, quotas) on inbound requests, answered from a cache'),
+  policyFailOpen: setting.bool('MESH_POLICY_FAIL_OPEN', false, 'when mixer cannot be reached: true lets requests through, false answers 503 (Istio\'s policyCheckFailOpen)'),
+  policyClientSide: setting.bool('MESH_POLICY_CLIENT_CHECKS', false, 'also check on outbound routes, client side (Istio does this for gateways only when enabled)'),
+  policyCheckTimeoutMs: setting.int('MESH_POLICY_CHECK_TIMEOUT_MS', 1000, 'how long a policy check waits for mixer before the fail policy decides', 10),
+  policyRetryMs: setting.int('MESH_POLICY_RETRY_MS', 1000, 'after mixer failed to answer, how long the fail policy decides without asking', 0),
+  policyCacheSize: setting.int('MESH_POLICY_CACHE_SIZE', 10_000, 'policy decisions cached', 1),
 });
 
 export type SidecarSettings = ReturnType<typeof sidecarSettings.load>;

@@ -13,6 +13,7 @@ import type { ListeningServer } from './listen.js';
 import { createProxyMetrics } from './metrics.js';
 import { startOutbound } from './outbound.js';
 import { TelemetryReporter } from './telemetry.js';
+import { PolicyClient } from './policy/check-client.js';
 import type { IdentitySource } from './tls-identity.js';
 import type { WorkloadSpec } from './workload.js';
 import { ConfigClient } from './xds.js';
@@ -33,6 +34,8 @@ export interface SidecarOptions {
   reportBuffer: number;
   announceBackoff?: { initialMs: number; maxMs: number };
   random?: () => number;
+  /** Mixer policy checks; absent: none. */
+  policy?: { failOpen: boolean; timeoutMs: number; cacheSize: number; retryAfterMs: number; clientSide: boolean };
 }
 
 export interface Sidecar {
@@ -40,6 +43,7 @@ export interface Sidecar {
   xds: ConfigClient;
   gateways?: GatewayListeners;
   telemetry: TelemetryReporter;
+  policy?: PolicyClient;
   /** Bound ports (listeners given port 0 get a free one). */
   ports: { inbound?: number; outbound?: number; admin?: number };
   announcement(): ProxyAnnouncement;
@@ -49,14 +53,23 @@ export interface Sidecar {
 export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   const w = o.workload;
   const startedAt = new Date().toISOString();
+  const policy = o.policy
+    ? new PolicyClient({ bus: o.bus, failOpen: o.policy.failOpen, timeoutMs: o.policy.timeoutMs, cacheSize: o.policy.cacheSize, retryAfterMs: o.policy.retryAfterMs, log: o.log })
+    : undefined;
   const telemetry = new TelemetryReporter({
     proxyId: w.proxyId,
     publish: (batch) => o.bus.publish(subjects.telemetryReport, batch),
+    ...(policy ? { checkCacheCounts: () => policy.takeCounts() } : {}),
     batchMs: o.reportBatchMs,
     bufferSize: o.reportBuffer,
     log: o.log,
   });
   const plane = new DataPlane({ workload: w, identity: o.identity, telemetry, log: o.log, ...(o.random ? { random: o.random } : {}) });
+  if (policy) {
+    plane.policy = policy;
+    plane.policyClientSide = o.policy!.clientSide;
+    policy.start();
+  }
 
   const listeners: ListeningServer[] = [];
   const ports: Sidecar['ports'] = {};
@@ -79,6 +92,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
       const outbound = await startOutbound(plane, o.outbound.bind, o.outbound.port);
       listeners.push(outbound);
       ports.outbound = outbound.port;
+      plane.outboundAddress = { host: o.outbound.bind === '0.0.0.0' ? '127.0.0.1' : o.outbound.bind, port: outbound.port };
     }
   } catch (err) {
     await closeAll();
@@ -129,6 +143,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     await xds.start();
   } catch (err) {
     await xds.stop().catch(() => {});
+    policy?.stop();
     await admin?.close();
     await closeAll();
     telemetry.stop();
@@ -139,7 +154,9 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   return {
     plane, xds, telemetry, ports, announcement,
     ...(gateways ? { gateways } : {}),
+    ...(policy ? { policy } : {}),
     async stop() {
+      policy?.stop();
       await xds.stop();
       await closeAll();
       telemetry.stop();

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 export interface TelemetryOptions {
   proxyId: string;
   publish: (batch: ReportBatch) => void;
+  /** The policy check cache's counts since the last batch, carried along for mixer's metrics. */
+  checkCacheCounts?: () => ReportBatch['checkCache'];
   batchMs: number;
   bufferSize: number;
   log: Logger;
@@ -48,6 +50,8 @@ export class TelemetryReporter {
   flush(): void {
     if (this.buffer.length === 0 && this.droppedSinceFlush === 0) return;
     const batch: ReportBatch = { proxyId: this.opts.proxyId, records: this.buffer, dropped: this.droppedSinceFlush };
+    const cc = this.opts.checkCacheCounts?.();
+    if (cc) batch.checkCache = cc;
     this.buffer = [];
     this.droppedSinceFlush = 0;
     try {

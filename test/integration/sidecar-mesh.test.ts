@@ -176,7 +176,7 @@ test('a pushed config is ACKed and routes by header to the right subset over mTL
 
   const h = jason.json!.headers;
   const xfcc = h['x-forwarded-client-cert']!;
-  assert.match(xfcc, /^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews;Hash=[0-9a-f]{64};URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage$/);
+  assert.match(xfcc, /^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage$/);
   assert.equal(h['x-mesh-peer'], undefined, 'the peer header is stripped before the app');
   assert.match(h['x-request-id']!, /^[0-9a-f-]{36}$/);
   assert.equal(h.host, 'reviews:9080');
@@ -231,9 +231,9 @@ test('request bodies are forwarded', async () => {
   assert.equal(r.json?.headers['content-length'], '10');
 });
 
-test('unknown hosts and ports answer 404 NR', async () => {
-  assert.equal((await send(client.ports.outbound!, 'http://ratings:9080/')).status, 404);
-  assert.equal((await send(client.ports.outbound!, 'http://reviews:9999/')).status, 404);
+test('unknown hosts and ports answer 502 NR under REGISTRY_ONLY', async () => {
+  assert.equal((await send(client.ports.outbound!, 'http://ratings:9080/')).status, 502);
+  assert.equal((await send(client.ports.outbound!, 'http://reviews:9999/')).status, 502);
 });
 
 test('a bad config is NACKed with the reason and traffic keeps flowing on the last good one', async () => {
@@ -287,15 +287,15 @@ test('telemetry batches arrive on the bus with source and destination labels', a
   assert.equal(src.connectionSecurityPolicy, 'mutual_tls');
   assert.ok(src.responseBytes > 0);
   const dst = await waitFor(() => records.find((r) => r.reporter === 'destination' && r.path === '/telemetry-probe'), { what: 'destination record' });
-  assert.deepEqual(dst.source, { workload: 'productpage-v1', namespace: 'default', app: 'productpage', version: 'v1', principal: spiffeId('default', 'bookinfo-productpage') });
+  assert.deepEqual(dst.source, { workload: 'productpage-v1', namespace: 'default', app: 'productpage', version: 'v1', labels: { app: 'productpage', version: 'v1' }, principal: spiffeId('default', 'bookinfo-productpage') });
   assert.equal(dst.destination.workload, 'reviews-v2');
   assert.equal(dst.destination.service, REVIEWS);
   assert.equal(dst.requestId, src.requestId);
   const nr = await send(client.ports.outbound!, 'http://ratings:9080/nr-probe');
-  assert.equal(nr.status, 404);
+  assert.equal(nr.status, 502);
   const nrRec = await waitFor(() => records.find((r) => r.path === '/nr-probe'), { what: 'NR record' });
   assert.equal(nrRec.responseFlags, 'NR');
-  assert.equal(nrRec.responseCode, 404);
+  assert.equal(nrRec.responseCode, 502);
 });
 
 test('connections are kept alive: many requests, few upstream sockets', async () => {

@@ -52,6 +52,7 @@ export function reviewsConfig(proxyId: string, eps: ReviewsEndpoints, opts: { ro
       { cluster: v1, endpoints: eps.v1 },
       { cluster: v2, endpoints: eps.v2 },
     ],
-    outboundTrafficPolicy: 'ALLOW_ANY',
+    // Unknown hosts get 502 NR instead of a passthrough that would look them up in DNS.
+    outboundTrafficPolicy: 'REGISTRY_ONLY',
   };
 }

@@ -122,6 +122,7 @@ function outboundCluster(push: PushContext, svc: Service, port: ServicePort, dr:
     tls: clusterTls(p, svc, push, port.port),
     ...(od ? { outlier: od } : {}),
     ...(cp ? { connectionPool: cp } : {}),
+    ...(dr ? { destinationRule: dr.key } : {}),
   };
 }
 
@@ -129,9 +130,11 @@ export function subsetsOf(dr: ResolvedDestinationRule | undefined): Subset[] {
   return (dr?.spec.subsets ?? []).filter((s): s is Subset => !!s && typeof s.name === 'string' && s.name !== '');
 }
 
-export function buildOutboundClusters(push: PushContext): Cluster[] {
+/** `visible`: the proxy's Sidecar scope (every service when absent). */
+export function buildOutboundClusters(push: PushContext, visible: (svc: Service) => boolean = () => true): Cluster[] {
   const out: Cluster[] = [];
   for (const svc of push.services.values()) {
+    if (!visible(svc)) continue;
     const dr = push.destinationRule(svc.hostname);
     for (const port of svc.ports) {
       out.push(outboundCluster(push, svc, port, dr));

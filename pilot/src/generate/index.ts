@@ -1,6 +1,6 @@
 // generateProxyConfig: (PushContext, proxy) -> ProxyConfig, a pure function assembled from
 // one builder per concern. Output is sorted so equal inputs give byte-equal config.
-import type { Cluster, ClusterLoadAssignment, ProxyConfig } from '#api';
+import type { Cluster, ClusterLoadAssignment, ProxyConfig, RouteConfiguration } from '#api';
 import type { ProxyDescription } from '../model/proxies.js';
 import type { PushContext } from '../model/push-context.js';
 import { buildInboundClusters, buildOutboundClusters } from './clusters.js';
@@ -8,30 +8,57 @@ import { buildInboundEndpoints, buildOutboundEndpoints } from './endpoints.js';
 import { buildGatewayConfig } from './gateway.js';
 import { buildSidecarListeners } from './listeners.js';
 import { buildInboundRoutes, buildOutboundRoutes } from './routes.js';
+import { proxyScope, type ProxyScope } from './scope.js';
+import { applyAutoMtls, buildInboundPolicy } from './security.js';
 
-// Outbound clusters and endpoints are the same for every proxy of a push: build them once.
-// (Without Sidecar scoping; later scoping keys this by the proxy's scope as well.)
-const outboundCache = new WeakMap<PushContext, { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] }>();
+// Outbound clusters and endpoints are the same for every proxy of a push with the same
+// Sidecar scope: build them once per (push, scope).
+const outboundCache = new WeakMap<PushContext, Map<string, { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] }>>();
 
-function outbound(push: PushContext): { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] } {
-  let hit = outboundCache.get(push);
+function outbound(push: PushContext, scope: ProxyScope): { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] } {
+  let byScope = outboundCache.get(push);
+  if (!byScope) outboundCache.set(push, byScope = new Map());
+  let hit = byScope.get(scope.key);
   if (!hit) {
-    const clusters = buildOutboundClusters(push);
+    const clusters = applyAutoMtls(push, buildOutboundClusters(push, scope.visible));
     hit = { clusters, endpoints: buildOutboundEndpoints(push, clusters) };
-    outboundCache.set(push, hit);
+    byScope.set(scope.key, hit);
   }
   return hit;
 }
 
+/** Clusters routes name that the scope left out (a VirtualService of a visible host may send
+ *  to a host outside the Sidecar's egress): added, so the config stays self-consistent. */
+function withRouteTargets(push: PushContext, routes: RouteConfiguration[], have: { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] }) {
+  const names = new Set(have.clusters.map((c) => c.name));
+  const missing = new Set<string>();
+  for (const rc of routes) for (const vh of rc.virtualHosts) for (const r of vh.routes) {
+    const a = r.action;
+    if (a.kind !== 'route') continue;
+    for (const c of a.clusters) if (!names.has(c.name)) missing.add(c.name);
+    if (a.mirror && !names.has(a.mirror.cluster)) missing.add(a.mirror.cluster);
+  }
+  if (!missing.size) return have;
+  const all = outbound(push, { key: '*', visible: () => true, outboundTrafficPolicy: 'ALLOW_ANY' });
+  return {
+    clusters: [...have.clusters, ...all.clusters.filter((c) => missing.has(c.name))],
+    endpoints: [...have.endpoints, ...all.endpoints.filter((e) => missing.has(e.cluster))],
+  };
+}
+
 export function generateProxyConfig(push: PushContext, proxy: ProxyDescription): ProxyConfig {
-  const shared = outbound(push);
+  const scope = proxyScope(push, proxy);
   const sidecar = proxy.kind === 'sidecar';
   const gateway = buildGatewayConfig(push, proxy);
+  const routes = sidecar ? [...buildOutboundRoutes(push, proxy, scope.visible), ...buildInboundRoutes(proxy)] : gateway.routes;
+  const shared = withRouteTargets(push, routes, outbound(push, scope));
   const clusters = [...shared.clusters, ...buildInboundClusters(proxy)];
   const endpoints = [...shared.endpoints, ...buildInboundEndpoints(proxy)];
-  const routes = sidecar ? [...buildOutboundRoutes(push, proxy), ...buildInboundRoutes(proxy)] : gateway.routes;
   const listeners = sidecar ? buildSidecarListeners(proxy) : gateway.listeners;
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+  const inboundPolicy = buildInboundPolicy(push, proxy);
+  // The inbound listener shows the workload-wide mode (`meshctl proxy-config listener`).
+  const shown = inboundPolicy ? listeners.map((l) => (l.kind === 'inbound' ? { ...l, mtlsMode: inboundPolicy.mtls.mode } : l)) : listeners;
   return {
     node: {
       id: proxy.proxyId,
@@ -41,11 +68,12 @@ export function generateProxyConfig(push: PushContext, proxy: ProxyDescription):
       serviceAccount: proxy.workload.serviceAccount,
       labels: { ...proxy.workload.labels },
     },
-    listeners: listeners.sort(byName),
+    listeners: shown.sort(byName),
     routes: routes.sort(byName),
     clusters: clusters.sort(byName),
     endpoints: endpoints.sort((a, b) => a.cluster.localeCompare(b.cluster)),
-    outboundTrafficPolicy: 'ALLOW_ANY',
+    outboundTrafficPolicy: scope.outboundTrafficPolicy,
+    ...(inboundPolicy ? { inboundPolicy } : {}),
   };
 }
 

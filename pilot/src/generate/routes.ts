@@ -4,7 +4,7 @@ import {
   clusterName, fqdn, hostAliases, protocolFromPortName,
   type CorsConfig, type CorsPolicy, type Destination, type FaultPolicy, type HeaderMatcher, type HeaderMutations,
   type HeaderOperations, type HTTPMatchRequest, type HTTPRoute, type Protocol, type Route, type RouteAction,
-  type RouteConfiguration, type RouteMatch, type RetryPolicy, type StringMatch, type StringMatcher, type VirtualHost,
+  type RouteConfiguration, type RouteMatch, type RetryPolicy, type Service, type StringMatch, type StringMatcher, type VirtualHost,
   type WeightedCluster,
 } from '#api';
 import type { ProxyDescription } from '../model/proxies.js';
@@ -167,6 +167,8 @@ function routeAction(http: HTTPRoute, vs: ResolvedVirtualService, push: PushCont
     };
     const h = headerMutations(d.headers?.request);
     if (h) wc.headers = h;
+    const rh = headerMutations(d.headers?.response);
+    if (rh) wc.responseHeaders = rh;
     return wc;
   });
   const action: RouteAction = { kind: 'route', clusters };
@@ -224,9 +226,10 @@ export function defaultRoute(cluster: string): Route {
 }
 
 /** Sidecar outbound: per HTTP service port a route configuration named by the port. */
-export function buildOutboundRoutes(push: PushContext, proxy: ProxyDescription): RouteConfiguration[] {
+export function buildOutboundRoutes(push: PushContext, proxy: ProxyDescription, visible: (svc: Service) => boolean = () => true): RouteConfiguration[] {
   const byPort = new Map<number, VirtualHost[]>();
   for (const svc of push.services.values()) {
+    if (!visible(svc)) continue;
     for (const p of svc.ports) {
       if (!isHttpProtocol(p.protocol)) continue;
       const ctx: RouteContext = { gateways: new Set([MESH_GATEWAY]), proxyLabels: proxy.workload.labels, proxyNamespace: proxy.workload.namespace, port: p.port };

@@ -71,6 +71,9 @@ export class PushContext {
   readonly gateways: readonly ResolvedGateway[];
   /** Resources skipped because their shape is unusable, each naming the resource. */
   readonly problems: readonly string[];
+  /** Every config resource of the snapshot, sorted by key: builders of kinds without an
+   *  index of their own (security policies) read it. */
+  readonly resources: readonly Resource[];
   private readonly vsByHost = new Map<string, ResolvedVirtualService[]>();
   private readonly vsWildcard: ResolvedVirtualService[] = [];
   private readonly vsByGateway = new Map<string, ResolvedVirtualService[]>();
@@ -93,6 +96,7 @@ export class PushContext {
     const gws: ResolvedGateway[] = [];
     // Istio orders same-host resources by creation time then name; we have no creation time.
     const resources = [...(config?.resources ?? [])].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    this.resources = resources;
     for (const r of resources) {
       const where = `${keyOf(r)}${r.source ? ` (${r.source.file}:${r.source.line})` : ''}`;
       if (!isObject(r) || !isObject(r.metadata) || !isObject(r.spec)) {

@@ -10,6 +10,7 @@ export function headersLayer(request: HeaderMutations | undefined, response: Hea
     applyMutations(ex.headers, request);
     applyMutations(ex.headers, ex.target?.headers);
     const r = await next(ex);
+    applyMutations(r.headers, ex.target?.responseHeaders);
     applyMutations(r.headers, response);
     return r;
   };

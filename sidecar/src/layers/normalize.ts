@@ -21,7 +21,13 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
  * Refused: anything not starting with `/`, and path segments that the forwarder would
  * rewrite (`http:/`, see forward.ts).
  */
-export function normalizePath(target: string): NormalizeResult {
+/** Istio's mesh `pathNormalization`: MERGE_SLASHES-like by default, but `%2F`/`%5C` are refused
+ *  (REJECT) unless DECODE (DECODE_AND_MERGE_SLASHES: decoded to `/`, then merged like any slash). */
+export interface NormalizeOptions {
+  escapedSlashes?: 'REJECT' | 'DECODE';
+}
+
+export function normalizePath(target: string, opts: NormalizeOptions = {}): NormalizeResult {
   if (target.length === 0 || target[0] !== '/') return { ok: false, reason: 'path must start with /' };
   const hash = target.indexOf('#');
   if (hash >= 0) target = target.slice(0, hash);
@@ -40,7 +46,12 @@ export function normalizePath(target: string): NormalizeResult {
     const hex = rawPath.slice(i + 1, i + 3);
     if (!HEX.test(hex)) return { ok: false, reason: 'invalid percent-encoding in path' };
     const code = parseInt(hex, 16);
-    if (code === 0x2f || code === 0x5c) return { ok: false, reason: 'encoded slash or backslash in path' };
+    if (code === 0x2f || code === 0x5c) {
+      if (opts.escapedSlashes !== 'DECODE') return { ok: false, reason: 'encoded slash or backslash in path' };
+      decoded += '/';
+      i += 2;
+      continue;
+    }
     if (code === 0) return { ok: false, reason: 'encoded NUL in path' };
     const c = String.fromCharCode(code);
     decoded += UNRESERVED.test(c) ? c : `%${hex.toUpperCase()}`;
@@ -88,14 +99,19 @@ export function splitTarget(url: string, host: string | undefined): { authority:
 }
 
 /** Normalises the exchange's path and authority; a bad target is a 400 before any routing. */
-export const normalizeLayer: Layer = (next) => (ex) => {
-  const t = splitTarget(ex.req.url ?? '/', ex.req.headers.host);
-  if ('error' in t) return Promise.resolve(localResponse(400, `${t.error}\n`));
-  const n = normalizePath(t.path);
-  if (!n.ok) return Promise.resolve(localResponse(400, `bad request path: ${n.reason}\n`));
-  ex.authority = t.authority;
-  ex.path = n.path;
-  // Proxy form: the absolute URI's authority wins over any Host header (RFC 9112 3.2.2).
-  ex.headers.host = t.authority;
-  return next(ex);
-};
+export const normalizeLayer: Layer = normalizeLayerWith(() => undefined);
+
+/** The same, with options read per request (the inbound policy pilot pushed may set them). */
+export function normalizeLayerWith(options: () => NormalizeOptions | undefined): Layer {
+  return (next) => (ex) => {
+    const t = splitTarget(ex.req.url ?? '/', ex.req.headers.host);
+    if ('error' in t) return Promise.resolve(localResponse(400, `${t.error}\n`));
+    const n = normalizePath(t.path, options());
+    if (!n.ok) return Promise.resolve(localResponse(400, `bad request path: ${n.reason}\n`));
+    ex.authority = t.authority;
+    ex.path = n.path;
+    // Proxy form: the absolute URI's authority wins over any Host header (RFC 9112 3.2.2).
+    ex.headers.host = t.authority;
+    return next(ex);
+  };
+}

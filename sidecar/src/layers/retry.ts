@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { CompiledRetry } from '../compile.js';
 import type { Layer, ProxyResponse } from '../exchange.js';
 import { discard, localResponse } from '../exchange.js';
+import type { ClusterPool } from '../pool.js';
 import { withDeadline } from './timeout.js';
 
 export const RETRY_BACKOFF_BASE_MS = 25;
@@ -37,7 +38,7 @@ export function backoffMs(retryIndex: number, random: number): number {
   return Math.max(1, Math.floor(random * ceiling));
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -72,17 +73,31 @@ export function retryLayer(policy: CompiledRetry, opts: RetryOptions = {}): Laye
         retries = 0;
       }
     }
+    // A retry holds one of its cluster's maxRetries slots (circuit breaking) while it runs.
+    let retrySlot: ClusterPool | undefined;
     for (let attempt = 0; ; attempt++) {
-      const r = await (policy.perTryTimeoutMs > 0 ? withDeadline(ex, next(ex), policy.perTryTimeoutMs, () => {}) : next(ex));
+      let r: ProxyResponse;
+      try {
+        r = await (policy.perTryTimeoutMs > 0 ? withDeadline(ex, next(ex), policy.perTryTimeoutMs, () => {}) : next(ex));
+      } finally {
+        retrySlot?.retryDone();
+        retrySlot = undefined;
+      }
       if (ex.expired || ex.downstreamGone || !isRetriable(policy, r)) return r;
       if (attempt >= retries) {
         if (retries > 0) ex.flags.push('URX');
         return r;
       }
+      const pool = ex.cluster?.pool;
+      if (pool && !pool.tryRetry()) return r;
+      retrySlot = pool;
       discard(r);
       opts.onRetry?.();
       await new Promise((res) => setTimeout(res, backoffMs(attempt, random())));
-      if (ex.expired || ex.downstreamGone) return localResponse(504, 'upstream request timeout\n', 'UT', 'timeout');
+      if (ex.expired || ex.downstreamGone) {
+        retrySlot?.retryDone();
+        return localResponse(504, 'upstream request timeout\n', 'UT', 'timeout');
+      }
     }
   };
 }

@@ -2,7 +2,7 @@
 // authority, the first matching route (the matcher pilot's simulator shares), and the
 // weighted destination. No table, host or route: 404 NR, as Envoy answers.
 
-import type { Exchange, Layer } from '../exchange.js';
+import type { Exchange, Layer, ProxyResponse } from '../exchange.js';
 import { localResponse } from '../exchange.js';
 import { pickTarget, type CompiledRouteTable } from '../compile.js';
 
@@ -11,6 +11,9 @@ export interface RouteLayerOptions {
   table: (ex: Exchange) => CompiledRouteTable | undefined;
   scheme?: 'http' | 'https';
   random?: () => number;
+  /** Requests for a host no virtual host knows (outbound: ALLOW_ANY passthrough or
+   *  REGISTRY_ONLY's 502); absent: 404 NR. */
+  unknownHost?: (ex: Exchange) => Promise<ProxyResponse>;
 }
 
 export function routeLayer(opts: RouteLayerOptions): Layer {
@@ -18,10 +21,16 @@ export function routeLayer(opts: RouteLayerOptions): Layer {
   const scheme = opts.scheme ?? 'http';
   return (next) => (ex) => {
     const table = opts.table(ex);
-    if (!table) return Promise.resolve(localResponse(404, 'no route configuration for this port\n', 'NR'));
+    if (!table) {
+      if (opts.unknownHost) return opts.unknownHost(ex);
+      return Promise.resolve(localResponse(404, 'no route configuration for this port\n', 'NR'));
+    }
     ex.table = table;
     const hit = table.matcher.find({ method: ex.method, path: ex.path, authority: ex.authority, scheme, headers: ex.headers });
-    if (!hit) return Promise.resolve(localResponse(404, 'no route\n', 'NR'));
+    if (!hit) {
+      if (opts.unknownHost && !table.matcher.virtualHost(ex.authority)) return opts.unknownHost(ex);
+      return Promise.resolve(localResponse(404, 'no route\n', 'NR'));
+    }
     const route = table.routes.get(hit.route)!;
     ex.route = route;
     if (route.kind === 'route') {

@@ -56,7 +56,7 @@ export function buildRecord(ex: Exchange, status: number, kind: 'source' | 'dest
     durationMs: Math.round((performance.now() - ex.startedAt) * 1000) / 1000,
     requestBytes: ex.requestBytes,
     responseBytes: ex.responseBytes,
-    connectionSecurityPolicy: kind === 'destination' ? 'mutual_tls' : ex.cluster ? (ex.cluster.mtls ? 'mutual_tls' : 'none') : 'unknown',
+    connectionSecurityPolicy: kind === 'destination' ? (ex.source?.principal ? 'mutual_tls' : 'none') : ex.cluster ? (ex.cluster.mtls ? 'mutual_tls' : 'none') : 'unknown',
     timestamp: Date.now(),
   };
   if (typeof rid === 'string') record.requestId = rid;
