@@ -19,10 +19,13 @@ export function checkBatch(data: unknown): BatchCheck {
   if (b.dropped !== undefined && !(typeof b.dropped === 'number' && Number.isInteger(b.dropped) && b.dropped >= 0)) {
     return { ok: false, code: 'MIXER_BAD_REPORT', message: 'report batch: field "dropped" must be a non-negative integer' };
   }
-  return {
-    ok: true,
-    batch: { proxyId: (b.proxyId as string | undefined) || 'unknown', records: b.records as ReportRecord[], dropped: (b.dropped as number | undefined) ?? 0 },
-  };
+  const batch: ReportBatch = { proxyId: (b.proxyId as string | undefined) || 'unknown', records: b.records as ReportRecord[], dropped: (b.dropped as number | undefined) ?? 0 };
+  const cc = b.checkCache as Record<string, unknown> | undefined;
+  if (cc && typeof cc === 'object') {
+    const n = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+    batch.checkCache = { hits: n(cc.hits), misses: n(cc.misses), failOpen: n(cc.failOpen), failClosed: n(cc.failClosed) };
+  }
+  return { ok: true, batch };
 }
 
 interface ProxyReportStats {
@@ -40,7 +43,10 @@ export class ReportIngest {
   private readonly dropped: Counter<string>;
   private readonly rejected: Counter<'transport'>;
   private readonly adapterErrors: Counter<'adapter'>;
-  private readonly totals = { batches: 0, records: 0, dropped: 0, rejected: 0, adapterErrors: 0 };
+  private readonly cacheHits: Counter<string>;
+  private readonly cacheMisses: Counter<string>;
+  private readonly failPolicy: Counter<'policy'>;
+  private readonly totals = { batches: 0, records: 0, dropped: 0, rejected: 0, adapterErrors: 0, checkCacheHits: 0, checkCacheMisses: 0 };
   private readonly perProxy = new Map<string, ProxyReportStats>();
 
   constructor(private readonly deps: { adapters: readonly Adapter[]; registry: Registry; log: Logger }) {
@@ -49,6 +55,9 @@ export class ReportIngest {
     this.records = new Counter({ name: 'mixer_report_records_total', help: 'telemetry records accepted', registers });
     this.dropped = new Counter({ name: 'mixer_report_dropped_total', help: 'records sidecars dropped before sending (their buffer was full)', registers });
     this.rejected = new Counter({ name: 'mixer_report_rejected_total', help: 'report batches rejected as malformed', labelNames: ['transport'], registers });
+    this.cacheHits = new Counter({ name: 'mixer_check_cache_hits_total', help: 'policy checks sidecars answered from their check cache', registers });
+    this.cacheMisses = new Counter({ name: 'mixer_check_cache_misses_total', help: 'policy checks sidecars had to ask mixer', registers });
+    this.failPolicy = new Counter({ name: 'mixer_check_fail_policy_total', help: 'requests sidecars decided by their fail policy because mixer was unreachable', labelNames: ['policy'], registers });
     this.adapterErrors = new Counter({ name: 'mixer_adapter_errors_total', help: 'batches an adapter failed to handle', labelNames: ['adapter'], registers });
   }
 
@@ -69,6 +78,15 @@ export class ReportIngest {
     this.totals.records += batch.records.length;
     this.totals.dropped += batch.dropped;
     this.trackProxy(batch);
+    const cc = batch.checkCache;
+    if (cc) {
+      if (cc.hits) this.cacheHits.inc(cc.hits);
+      if (cc.misses) this.cacheMisses.inc(cc.misses);
+      if (cc.failOpen) this.failPolicy.inc({ policy: 'open' }, cc.failOpen);
+      if (cc.failClosed) this.failPolicy.inc({ policy: 'closed' }, cc.failClosed);
+      this.totals.checkCacheHits += cc.hits;
+      this.totals.checkCacheMisses += cc.misses;
+    }
     for (const adapter of this.deps.adapters) {
       try {
         adapter.handleReport(batch.records);

@@ -6,7 +6,7 @@ import { buildMetricsServer, buildMixerApi } from '../../../mixer/src/api.js';
 import { ReportIngest } from '../../../mixer/src/report.js';
 import { CheckEngine } from '../../../mixer/src/check.js';
 import { PrometheusAdapter } from '../../../mixer/src/adapters/prometheus.js';
-import { record } from './fixtures.js';
+import { newRuntime, record } from './fixtures.js';
 
 const log = createLogger('mixer-test', 'silent');
 
@@ -15,7 +15,7 @@ function build(ready: boolean) {
   const adapters = [new PrometheusAdapter({ registry })];
   const api = buildMixerApi({
     ingest: new ReportIngest({ adapters, registry, log }),
-    checks: new CheckEngine({ registry, validDurationMs: 1000, validUseCount: 10 }),
+    checks: new CheckEngine({ registry, runtime: newRuntime({ registry }).runtime, log }),
     adapters, log, maxReportBytes: 1024 * 1024,
     readiness: () => (ready ? { ready } : { ready, detail: 'not connected to the bus' }),
   });

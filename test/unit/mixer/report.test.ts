@@ -7,6 +7,7 @@ import { CheckEngine } from '../../../mixer/src/check.js';
 import { PrometheusAdapter } from '../../../mixer/src/adapters/prometheus.js';
 import type { Adapter } from '../../../mixer/src/adapters/adapter.js';
 import { record } from './fixtures.js';
+import { newRuntime, resourcesFromYaml } from './fixtures.js';
 
 const log = createLogger('mixer-test', 'silent');
 
@@ -55,13 +56,36 @@ test('an adapter that throws is counted and does not stop the others', async () 
   assert.equal(await total(registry, 'istio_requests_total'), 1);
 });
 
-test('checks allow with a validity while the rule set is empty; a rule can deny', () => {
-  const engine = new CheckEngine({ registry: new Registry(), validDurationMs: 60_000, validUseCount: 100 });
+test('checks allow with a validity while no rule applies; a denier rule denies; junk is INVALID_ARGUMENT', async () => {
+  const registry = new Registry();
+  const { runtime } = newRuntime({ registry });
+  const engine = new CheckEngine({ registry, runtime, log });
   const req = { proxyId: 'p', source: record().source, destination: record().destination };
-  assert.deepEqual(engine.check(req), { allowed: true, validDurationMs: 60_000, validUseCount: 100 });
-  engine.setRules([{ name: 'deny-v3', evaluate: (r) => (r.destination.version === 'v3' ? { allowed: false, code: 'PERMISSION_DENIED', message: 'no', validDurationMs: 1000, validUseCount: 1 } : undefined) }]);
-  const denied = engine.check(req);
+  const allowed = await engine.check(req);
+  assert.equal(allowed.allowed, true);
+  assert.equal(allowed.validDurationMs, 60_000);
+  assert.equal(allowed.validUseCount, 10_000);
+  runtime.apply(resourcesFromYaml(`
+apiVersion: config.istio.io/v1alpha2
+kind: denier
+metadata: { name: nov3 }
+spec: { status: { code: 7, message: no } }
+---
+apiVersion: config.istio.io/v1alpha2
+kind: checknothing
+metadata: { name: req }
+spec: {}
+---
+apiVersion: config.istio.io/v1alpha2
+kind: rule
+metadata: { name: deny-v3 }
+spec:
+  match: destination.labels["version"] == "v3"
+  actions: [ { handler: nov3.denier, instances: [ req.checknothing ] } ]
+`), 'v1');
+  const denied = await engine.check(req);
   assert.equal(denied.allowed, false);
-  assert.equal(denied.rule, 'deny-v3');
-  assert.equal(engine.check('junk').code, 'INVALID_ARGUMENT');
+  assert.equal(denied.rule, 'rule/default/deny-v3');
+  assert.equal(denied.message, 'PERMISSION_DENIED:nov3.denier.default:no');
+  assert.equal((await engine.check('junk')).code, 'INVALID_ARGUMENT');
 });
