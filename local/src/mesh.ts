@@ -47,7 +47,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
     configDir: o.configDir, demo: o.demo, logLevel: o.logLevel, citadelSecret: bootstrapSecret(stateDir),
     workloads: o.workloads,
   });
-  const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 20_000 });
+  const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 60_000 });
   const stop = () => supervisor.stopAll();
   try {
     // The bus first; then the control plane and the apps together (neither needs the other
