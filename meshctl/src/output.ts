@@ -17,10 +17,17 @@ export function table(headers: string[], rows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function render(format: OutputFormat, data: unknown, asTable: () => string): string {
+/** `short` prints one terse line per item when the command gives a short form, else the table. */
+export function render(format: OutputFormat, data: unknown, asTable: () => string, asShort?: () => string): string {
   switch (format) {
     case 'json': return JSON.stringify(data, null, 2) + '\n';
     case 'yaml': return stringify(data);
+    case 'short': return asShort ? asShort() : asTable();
     default: return asTable();
   }
+}
+
+/** Lines joined with a trailing newline; nothing at all for no lines. */
+export function lines(items: string[]): string {
+  return items.length ? items.join('\n') + '\n' : '';
 }

@@ -41,7 +41,7 @@ test('the launcher starts the control plane and SIGINT stops every process it st
     const res = await fetch(`http://127.0.0.1:${portBase + 3}/ready`);
     assert.equal(res.status, 200);
     const children = await childrenOf(launcher.pid!);
-    assert.equal(children.length, 5, 'nats, citadel, galley, pilot, mixer');
+    assert.equal(children.length, 6, 'nats, citadel, galley, pilot, mixer, console');
     const exited = new Promise<number | null>((r) => launcher.once('exit', (code) => r(code)));
     launcher.kill('SIGINT');
     assert.equal(await exited, 0);

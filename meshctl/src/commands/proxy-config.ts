@@ -6,7 +6,7 @@ import type { Cluster, ClusterLoadAssignment, Listener, ProxyConfig, RouteConfig
 import { parseClusterName } from '#api';
 import { getJson } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
-import { render, table, type OutputFormat } from '../output.js';
+import { lines, render, table, type OutputFormat } from '../output.js';
 import { fetchProxyStatus } from './proxy-status.js';
 
 export type ConfigSection = 'cluster' | 'listener' | 'route' | 'endpoint' | 'all';
@@ -74,5 +74,11 @@ export function formatProxyConfig(section: ConfigSection, cfg: ProxyConfig, form
     if (section === 'route' || section === 'all') parts.push(table(['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'], routeRows(cfg.routes)));
     if (section === 'endpoint' || section === 'all') parts.push(table(['ENDPOINT', 'STATUS', 'CLUSTER'], endpointRows(cfg.endpoints)));
     return parts.join('\n');
-  });
+  }, () => lines([
+    // One name per line: what scripts grep for.
+    ...(section === 'cluster' || section === 'all' ? cfg.clusters.map((c) => c.name) : []),
+    ...(section === 'listener' || section === 'all' ? cfg.listeners.map((l) => `${l.name} ${l.port}`) : []),
+    ...(section === 'route' || section === 'all' ? cfg.routes.map((r) => r.name) : []),
+    ...(section === 'endpoint' || section === 'all' ? cfg.endpoints.flatMap((a) => a.endpoints.map((e) => `${e.address}:${e.port} ${a.cluster}`)) : []),
+  ]));
 }

@@ -2,7 +2,7 @@
 
 import { getJson } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
-import { render, table, type OutputFormat } from '../output.js';
+import { lines, render, table, type OutputFormat } from '../output.js';
 
 /** One row of pilot's /debug/syncz. */
 export interface SyncStatus {
@@ -32,5 +32,5 @@ export function formatProxyStatus(list: SyncStatus[], format: OutputFormat, prox
   return render(format, rows, () => table(
     ['NAME', 'WORKLOAD', 'STATUS', 'VERSION', 'INBOUND', 'ERROR'],
     rows.map((p) => [p.proxy, p.workload, p.status, p.version ?? '-', p.inbound ?? '-', p.error ?? '']),
-  ));
+  ), () => lines(rows.map((p) => `${p.proxy} ${p.status}`)));
 }

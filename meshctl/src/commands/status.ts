@@ -3,7 +3,7 @@
 
 import { getJson, MeshUnreachable } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
-import { render, table, type OutputFormat } from '../output.js';
+import { lines, render, table, type OutputFormat } from '../output.js';
 import { fetchProxyStatus, type SyncStatus } from './proxy-status.js';
 import type { ReadyReport } from '#api';
 
@@ -84,5 +84,12 @@ export function formatStatus(s: MeshStatus, format: OutputFormat): string {
       if (f.messages.length === 0) out += `  ${f.file}: invalid\n`;
     }
     return out;
+  }, () => {
+    const counts = Object.entries(s.proxies.byStatus).map(([k, v]) => `${v} ${k}`).join(', ');
+    return lines([
+      ...s.components.map((c) => `${c.component} ${c.healthy ? 'healthy' : 'UNHEALTHY'}`),
+      `proxies ${s.proxies.total}${counts ? ` (${counts})` : ''}`,
+      `config ${s.config.version ?? '-'} ${s.config.invalid.length} invalid`,
+    ]);
   });
 }

@@ -1,0 +1,89 @@
+// The shapes the console reads from other components' HTTP APIs (their JSON contracts), kept
+// to the fields it uses. Never imported from the components themselves: parts share only #api.
+
+import type { RegistrySnapshot } from '#api';
+
+/** pilot /debug/registryz */
+export interface RegistryzBody extends RegistrySnapshot {
+  registries?: { name: string; connected?: boolean; lastError?: string }[];
+}
+
+/** pilot /debug/syncz, one row per proxy. */
+export interface SyncRow {
+  proxy: string;
+  workload: string;
+  namespace?: string;
+  kind?: string;
+  status: string;
+  version?: string;
+  ackedVersion?: string;
+  error?: string;
+  inbound?: string;
+  outbound?: string;
+  admin?: string;
+  lastPushAt?: string;
+  lastAckAt?: string;
+  labels?: Record<string, string>;
+}
+
+/** mixer /debug/edges */
+export interface EdgeEnd { workload: string; namespace: string; app: string; version: string }
+export interface EdgeStat {
+  source: EdgeEnd;
+  destination: EdgeEnd & { service: string; serviceName: string };
+  protocol: string;
+  rps: number;
+  errorRate: number;
+  clientErrorRate?: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  windowRequests: number;
+  totalRequests: number;
+  mtls: number;
+  codes?: Record<string, number>;
+  lastSeen?: string;
+}
+export interface EdgesBody { windowSeconds: number; generatedAt: string; edges: EdgeStat[] }
+
+/** galley /status */
+export interface GalleyMessage {
+  code: string;
+  level: string;
+  message: string;
+  resource?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  field?: string;
+}
+export interface GalleyStatusBody {
+  version: string;
+  publishedAt?: string;
+  files: { file: string; state: string; resources?: string[]; servingLastGood?: boolean; messages?: GalleyMessage[]; updatedAt?: string }[];
+  messages?: GalleyMessage[];
+}
+
+/** citadel /certs and /debug/ca */
+export interface IssuedCert { serial: string; spiffeId: string; proxyId: string; notBefore: string; notAfter: string; issuedAt: string }
+export interface CertsBody { kept?: number; issuedTotal?: number; certs: IssuedCert[] }
+export interface CaBody {
+  trustDomain?: string;
+  attestation?: string;
+  signingRoot?: { serial: string; subject: string; notBefore: string; notAfter: string; fingerprint256?: string };
+}
+
+/** mixer /debug/requests */
+export interface TraceSpan {
+  reporter: 'source' | 'destination';
+  source: string;
+  destination: string;
+  service: string;
+  method?: string;
+  path?: string;
+  responseCode: number;
+  responseFlags: string;
+  startMs: number;
+  durationMs: number;
+  mtls: boolean;
+}
+export interface TraceBody { traces: { requestId: string; startMs: number; durationMs: number; spans: TraceSpan[] }[] }
