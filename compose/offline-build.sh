@@ -120,6 +120,7 @@ done
 mkdir -p "$ctx/sidecar/capture" "$ctx/compose"
 cp sidecar/capture/init.sh "$ctx/sidecar/capture/"
 cp -a compose/config "$ctx/compose/config"
+mkdir -p "$ctx/console" && cp -a console/web "$ctx/console/web"
 
 # ---------- (c) the image ----------
 say "docker build $IMAGE on $BASE_IMAGE"

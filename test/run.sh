@@ -50,6 +50,13 @@ node --test --test-concurrency=2 --test-timeout=180000 "${unit[@]}"
 log "integration tests (${#integration[@]} files)"
 node --test --test-concurrency=1 --test-timeout=300000 "${integration[@]}"
 
+mapfile -t browser < <(find dist/test/browser -name '*.test.js' 2>/dev/null | sort)
+if [ ${#browser[@]} -gt 0 ]; then
+  log "browser tests (${#browser[@]} files, Debian's Chromium)"
+  mkdir -p test/artifacts
+  node --test --test-concurrency=1 --test-timeout=300000 "${browser[@]}"
+fi
+
 if [ "${MESH_SKIP_COMPOSE:-}" = "1" ]; then
   log "compose tests skipped (MESH_SKIP_COMPOSE=1)"
 elif [ ${#composeTests[@]} -gt 0 ]; then

@@ -36,7 +36,7 @@ interface Service {
 }
 interface ComposeFile { services: Record<string, Service>; version?: string }
 
-const file = interpolate(parse(composeText, { merge: true })) as ComposeFile;
+const file = interpolate(parse(composeText, { merge: true, maxAliasCount: 1000 })) as ComposeFile;
 const services = file.services;
 const apps = Object.entries(services).filter(([name, s]) => s.labels?.['mesh.workload'] && !s.environment?.MESH_PROXY_KIND && name !== 'ingressgateway');
 
