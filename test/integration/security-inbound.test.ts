@@ -20,9 +20,10 @@ import { createTestCa, issueLeaf, type TestCa, type TestLeaf } from '../support/
 import { startSidecar, type Sidecar } from '../../sidecar/src/sidecar.js';
 import { staticIdentity } from '../../sidecar/src/tls-identity.js';
 import { parseAppPorts, type WorkloadSpec } from '../../sidecar/src/workload.js';
+import { istioSample } from '../support/samples.js';
 
 const log = createLogger('security-test', 'silent');
-const SAMPLES = '/work/shared/istio-samples/head/jwt';
+const SAMPLES = istioSample('head', 'jwt');
 
 interface Seen { url: string; headers: http.IncomingHttpHeaders }
 interface Resp { status: number; body: string; headers: http.IncomingHttpHeaders }

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeFiles, formatMessage } from '../../../galley/src/analysis/index.js';
+import { ISTIO_SAMPLES } from '../../support/samples.js';
 
-const samples = join(process.cwd(), '..', 'shared', 'istio-samples');
+const samples = ISTIO_SAMPLES;
 const read = (dir: string, f: string) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') });
 const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 const errors = (r: ReturnType<typeof analyzeFiles>) => r.messages.filter((m) => m.level === 'Error').map(formatMessage);

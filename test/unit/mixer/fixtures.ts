@@ -30,8 +30,9 @@ import { Registry } from 'prom-client';
 import { createLogger, mixerAdapterKinds, mixerTemplateKinds, type CheckRequest, type Resource } from '#api';
 import { MixerRuntime } from '../../../mixer/src/runtime.js';
 import { adapterFactories } from '../../../mixer/src/adapters/index.js';
+import { istioSample } from '../../support/samples.js';
 
-export const SAMPLES_DIR = '/work/shared/istio-samples/1.1.0/bookinfo-policy';
+export const SAMPLES_DIR = istioSample('1.1.0', 'bookinfo-policy');
 
 /** Istio YAML as galley publishes it (namespace defaulted, source file and line kept). */
 export function resourcesFromYaml(text: string, file = 'test.yaml'): Resource[] {

@@ -7,8 +7,9 @@ import { compileRouteConfiguration, type Resource } from '#api';
 import { generateProxyConfig } from '../../../pilot/src/generate/index.js';
 import { buildPushContext } from '../../../pilot/src/model/push-context.js';
 import { bookinfoProxies, parseResources, registryOf, snapshotOf } from './bookinfo-model.js';
+import { istioSample } from '../../support/samples.js';
 
-const dir = '/work/shared/istio-samples/1.1.0/bookinfo-networking';
+const dir = istioSample('1.1.0', 'bookinfo-networking');
 
 test('Istio 1.1 bookinfo-networking samples generate config for every proxy', { skip: !existsSync(dir) && `${dir} absent` }, () => {
   const proxies = Object.values(bookinfoProxies());
