@@ -49,12 +49,14 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
   });
   const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 60_000 });
   const stop = () => supervisor.stopAll();
+  const t0 = Date.now();
   try {
     // The bus first; then the control plane and the apps together (neither needs the other
     // to start); then every proxy at once, which needs citadel and pilot to answer.
     for (const groups of [['bus'], ['control', 'app'], ['proxy', 'gateway']]) {
       const specs = plan.processes.filter((p) => groups.includes(p.group));
       if (specs.length) await supervisor.startGroup(specs);
+      o.log.debug({ groups, processes: specs.length, ms: Date.now() - t0 }, 'ready');
     }
   } catch (err) {
     await stop();

@@ -2,7 +2,6 @@
 // health and counters, stats as JSON and Prometheus text. Mutations are POST only.
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 import type { ReadyReport } from '#api';
 import type { DataPlane } from './data-plane.js';
 import type { ConfigClient } from './xds.js';
@@ -12,7 +11,7 @@ export interface AdminDeps {
   plane: DataPlane;
   xds?: ConfigClient;
   gateways?: GatewayListeners;
-  metrics: Registry;
+  metrics: { metrics(): Promise<string>; contentType(): Promise<string> };
   /** Where the listeners ended up (ports may be ephemeral). */
   listeners: () => Record<string, { address: string; port: number }>;
   setLogLevel: (level: string) => void;
@@ -80,7 +79,7 @@ export function buildAdmin(deps: AdminDeps): FastifyInstance {
   }));
 
   app.get('/stats/prometheus', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.contentType);
+    reply.header('content-type', await deps.metrics.contentType());
     return deps.metrics.metrics();
   });
 

@@ -10,7 +10,7 @@ import { DataPlane } from './data-plane.js';
 import { GatewayListeners } from './gateway.js';
 import { startInbound } from './inbound.js';
 import type { ListeningServer } from './listen.js';
-import { createProxyMetrics } from './metrics.js';
+import { lazyProxyMetrics } from './metrics-lazy.js';
 import { startOutbound } from './outbound.js';
 import { TelemetryReporter } from './telemetry.js';
 import { PolicyClient } from './policy/check-client.js';
@@ -124,7 +124,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
 
   try {
     if (o.adminPort !== undefined) {
-      const metrics = createProxyMetrics(plane);
+      const metrics = lazyProxyMetrics(plane);
       admin = buildAdmin({
         plane, xds, metrics,
         ...(gateways ? { gateways } : {}),

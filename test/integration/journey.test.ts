@@ -24,6 +24,8 @@ let configDir: string;
 let stateDir: string;
 let pilot: string, galley: string, gateway: string, citadel: string, metrics: string;
 let proxyCount: number;
+/** From starting the launcher until every proxy is SYNCED. */
+let startupMs: number;
 
 before(async () => {
   const work = mkdtempSync(join(tmpdir(), 'mesh-journey-'));
@@ -42,8 +44,8 @@ before(async () => {
   citadel = `http://127.0.0.1:${p.citadel}`;
   metrics = `http://127.0.0.1:${p.mixerMetrics}/metrics`;
   proxyCount = mesh.plan.proxies.length;
-  // (a) every proxy SYNCED within 10 s of starting.
-  await waitAllSynced(pilot, proxyCount, Math.max(1000, 10_000 - (Date.now() - started)));
+  await waitAllSynced(pilot, proxyCount, 60_000);
+  startupMs = Date.now() - started;
 });
 
 after(async () => {
@@ -51,7 +53,9 @@ after(async () => {
   if (stateDir) rmSync(resolve(stateDir, '..'), { recursive: true, force: true });
 });
 
-test('(a) meshctl status shows every component healthy and proxy-status lists SYNCED proxies', async () => {
+test('(a) meshctl status shows every component healthy and proxy-status lists SYNCED proxies', async (t) => {
+  t.diagnostic(`every proxy SYNCED ${startupMs} ms after the launcher started`);
+  assert.ok(startupMs <= 10_000, `every proxy SYNCED within 10 s of starting (took ${startupMs} ms)`);
   const run = promisify(execFile);
   const env = { ...process.env, MESH_PORT_BASE: String(portBase) };
   const bin = join(root, 'meshctl/bin/meshctl.js');

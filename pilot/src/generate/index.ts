@@ -1,6 +1,6 @@
 // generateProxyConfig: (PushContext, proxy) -> ProxyConfig, a pure function assembled from
 // one builder per concern. Output is sorted so equal inputs give byte-equal config.
-import type { Cluster, ClusterLoadAssignment, ProxyConfig, RouteConfiguration } from '#api';
+import { parseClusterName, type Cluster, type ClusterLoadAssignment, type ProxyConfig, type RouteConfiguration } from '#api';
 import type { ProxyDescription } from '../model/proxies.js';
 import type { PushContext } from '../model/push-context.js';
 import { buildInboundClusters, buildOutboundClusters } from './clusters.js';
@@ -40,9 +40,23 @@ function withRouteTargets(push: PushContext, routes: RouteConfiguration[], have:
   }
   if (!missing.size) return have;
   const all = outbound(push, { key: '*', visible: () => true, outboundTrafficPolicy: 'ALLOW_ANY' });
+  const found = all.clusters.filter((c) => missing.has(c.name));
+  for (const c of found) missing.delete(c.name);
+  // A host the registry does not know (yet: its workload may still be starting) gets an empty
+  // cluster, so the route answers 503 "no healthy upstream" (UH) instead of the whole config
+  // being NACKed for a dangling reference.
+  const empty = [...missing].filter((name) => name.startsWith('outbound|')).map((name) => emptyCluster(name));
   return {
-    clusters: [...have.clusters, ...all.clusters.filter((c) => missing.has(c.name))],
-    endpoints: [...have.endpoints, ...all.endpoints.filter((e) => missing.has(e.cluster))],
+    clusters: [...have.clusters, ...found, ...empty],
+    endpoints: [...have.endpoints, ...all.endpoints.filter((e) => found.some((c) => c.name === e.cluster)), ...empty.map((c) => ({ cluster: c.name, endpoints: [] }))],
+  };
+}
+
+function emptyCluster(name: string): Cluster {
+  const parsed = parseClusterName(name);
+  return {
+    name, type: 'EDS', service: parsed?.hostname, port: parsed?.port, subset: parsed?.subset || undefined,
+    protocol: 'HTTP', lbPolicy: 'ROUND_ROBIN', connectTimeoutMs: 10_000, tls: { mode: 'DISABLE' },
   };
 }
 

@@ -77,3 +77,25 @@ test('80/20 weights split reviews between v1 and v2', () => {
   }
   assert.deepEqual(counts, { [`outbound|9080|v1|${REVIEWS}`]: 80, [`outbound|9080|v2|${REVIEWS}`]: 20 });
 });
+
+test('a route to a host the registry does not know yet gets an empty cluster (503 UH), never a dangling reference', async () => {
+  const { compileProxyConfig } = await import('../../../sidecar/src/compile.js');
+  const { push, proxies } = bookinfoPush(`
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination: {host: not-yet-registered, port: {number: 9080}}
+`);
+  const cfg = generateProxyConfig(push, proxies.productpage);
+  const r = simulate(cfg, '9080', { authority: 'ratings:9080' });
+  assert.equal(r?.cluster, 'outbound|9080||not-yet-registered.default.svc.cluster.local');
+  assert.ok(r?.clusterExists, 'the cluster exists');
+  assert.deepEqual(r?.endpoints, []);
+  // The sidecar accepts it (before this, such a config was NACKed at every proxy).
+  assert.doesNotThrow(() => compileProxyConfig(cfg, 'v1'));
+});
