@@ -249,7 +249,7 @@ describe('compose journey', { skip: skipReason, timeout: 20 * 60_000 }, () => {
 
   before(async () => {
     cpSync(join(repoRoot, 'compose', 'config'), configDir, { recursive: true });
-    for (const p of ['NATS', 'GATEWAY', 'GALLEY', 'PILOT', 'CITADEL', 'MIXER', 'MIXER_METRICS']) hostPorts[p] = await freePort();
+    for (const p of ['NATS', 'GATEWAY', 'GALLEY', 'PILOT', 'CITADEL', 'MIXER', 'MIXER_METRICS', 'CONSOLE']) hostPorts[p] = await freePort();
     env = { ...process.env, MESH_IMAGE: image, MESH_CONFIG_HOST_DIR: configDir, MESH_PUBLISH_ADDR: '127.0.0.1' };
     for (const [p, port] of Object.entries(hostPorts)) env[`MESH_${p}_HOST_PORT`] = String(port);
     try {
@@ -448,5 +448,18 @@ describe('compose journey', { skip: skipReason, timeout: 20 * 60_000 }, () => {
     assert.equal(last.get('destination'), v3Pages, `reporter=destination count (all: ${JSON.stringify([...last])})`);
     if (last.has('source')) assert.equal(last.get('source'), v3Pages, 'the source reporter counts the same requests');
     t.diagnostic(`v3 pages ${v3Pages}; istio_requests_total by reporter ${JSON.stringify(Object.fromEntries(last))}`);
+  });
+
+  step('the web console serves the page and its view of the mesh from inside compose', async () => {
+    const page = await httpGet(url('CONSOLE', '/'));
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<html/i);
+    const overview = JSON.parse((await httpGet(url('CONSOLE', '/api/overview'))).body) as {
+      view: { components: { component: string; healthy: boolean }[]; proxies: { total: number } };
+      problems: unknown[];
+    };
+    assert.deepEqual(overview.problems, [], 'the console reached every component');
+    assert.ok(overview.view.components.every((c) => c.healthy), JSON.stringify(overview.view.components));
+    assert.equal(overview.view.proxies.total, expectedWorkloads.length);
   });
 });
