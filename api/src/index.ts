@@ -15,3 +15,4 @@ export * from './http.js';
 export * from './attestation.js';
 export * from './security.js';
 export * from './mixer-attributes.js';
+export * from './views.js';

@@ -2,6 +2,7 @@
 // to the fields it uses. Never imported from the components themselves: parts share only #api.
 
 import type { RegistrySnapshot } from '#api';
+import type { AnalysisMessage, ProxySyncRow } from '#api';
 
 /** pilot /debug/registryz */
 export interface RegistryzBody extends RegistrySnapshot {
@@ -9,22 +10,7 @@ export interface RegistryzBody extends RegistrySnapshot {
 }
 
 /** pilot /debug/syncz, one row per proxy. */
-export interface SyncRow {
-  proxy: string;
-  workload: string;
-  namespace?: string;
-  kind?: string;
-  status: string;
-  version?: string;
-  ackedVersion?: string;
-  error?: string;
-  inbound?: string;
-  outbound?: string;
-  admin?: string;
-  lastPushAt?: string;
-  lastAckAt?: string;
-  labels?: Record<string, string>;
-}
+export type SyncRow = ProxySyncRow;
 
 /** mixer /debug/edges */
 export interface EdgeEnd { workload: string; namespace: string; app: string; version: string }
@@ -46,16 +32,7 @@ export interface EdgeStat {
 export interface EdgesBody { windowSeconds: number; generatedAt: string; edges: EdgeStat[] }
 
 /** galley /status */
-export interface GalleyMessage {
-  code: string;
-  level: string;
-  message: string;
-  resource?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  field?: string;
-}
+export type GalleyMessage = AnalysisMessage;
 export interface GalleyStatusBody {
   version: string;
   publishedAt?: string;

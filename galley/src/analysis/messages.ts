@@ -3,20 +3,9 @@
 // Istio saw it (YAML syntax, oversized input, unknown kinds, duplicates). Codes are stable:
 // tools and people grep for them. README.md lists them.
 
-export type MessageLevel = 'Error' | 'Warning' | 'Info';
+import type { AnalysisMessage, MessageLevel } from '#api';
 
-export interface AnalysisMessage {
-  code: string;
-  level: MessageLevel;
-  message: string;
-  /** `VirtualService default/reviews`; absent when the problem is not inside one resource. */
-  resource?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  /** `spec.http[0].route[1].weight` */
-  field?: string;
-}
+export type { AnalysisMessage, MessageLevel } from '#api';
 
 export interface MessageType {
   code: string;

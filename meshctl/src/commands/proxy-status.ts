@@ -1,25 +1,12 @@
 // `meshctl proxy-status`: istioctl's SYNCED / NOT SENT / STALE / NACKED per proxy, from pilot's syncz.
 
+import type { ProxySyncRow } from '#api';
 import { getJson } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
 import { lines, render, table, type OutputFormat } from '../output.js';
 
 /** One row of pilot's /debug/syncz. */
-export interface SyncStatus {
-  proxy: string;
-  workload: string;
-  namespace?: string;
-  kind?: string;
-  status: 'SYNCED' | 'NOT SENT' | 'STALE' | 'NACKED';
-  version?: string;
-  ackedVersion?: string;
-  error?: string;
-  inbound?: string;
-  outbound?: string;
-  admin?: string;
-  lastPushAt?: string;
-  lastAckAt?: string;
-}
+export type SyncStatus = ProxySyncRow;
 
 export async function fetchProxyStatus(ep: Endpoints): Promise<SyncStatus[]> {
   const { body } = await getJson<SyncStatus[] | { proxies: SyncStatus[] }>('pilot', `${ep.pilot}/debug/syncz`);

@@ -5,18 +5,9 @@ import { getJson, MeshUnreachable } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
 import { lines, render, table, type OutputFormat } from '../output.js';
 import { fetchProxyStatus, type SyncStatus } from './proxy-status.js';
-import type { ReadyReport } from '#api';
+import type { AnalysisMessage, ReadyReport } from '#api';
 
-export interface ValidationMessage {
-  code: string;
-  level: string;
-  message: string;
-  resource?: string;
-  file?: string;
-  line?: number;
-  column?: number;
-  field?: string;
-}
+export type ValidationMessage = AnalysisMessage;
 
 interface GalleyStatus {
   version?: string;

@@ -2,7 +2,7 @@
 // and proxies; builds one PushContext per push; generates each proxy's config, skips it
 // when the version is unchanged, publishes it with a nonce, and records ACK/NACK.
 import { randomBytes } from 'node:crypto';
-import { subjects, type ConfigAck, type ConfigPush, type Logger, type ProxyAnnouncement, type ProxyConfig } from '#api';
+import { subjects, type ConfigAck, type ConfigPush, type Logger, type ProxyAnnouncement, type ProxyConfig, type ProxySyncRow } from '#api';
 import { generateProxyConfig } from '../generate/index.js';
 import type { ConfigStore } from '../model/config-store.js';
 import type { ProxyChange, ProxyRegistry } from '../model/proxies.js';
@@ -36,21 +36,13 @@ export interface PushCounters {
   lastFullPushMs?: number;
 }
 
-export interface SyncEntry {
-  proxy: string;
-  workload: string;
+/** A row of /debug/syncz: the mesh API's view, with what pilot knows besides. */
+export interface SyncEntry extends ProxySyncRow {
   namespace: string;
   kind: string;
   status: SyncStatus;
-  version?: string;
-  ackedVersion?: string;
   nonce?: string;
-  error?: string;
   inbound: string;
-  outbound?: string;
-  admin?: string;
-  lastPushAt?: string;
-  lastAckAt?: string;
   labels: Record<string, string>;
   register: boolean;
 }

@@ -15,8 +15,8 @@ export const registry: RegistryzBody = {
   ],
 };
 export const proxies: SyncRow[] = [
-  ...registry.instances.map((i) => ({ proxy: `${i.workload}-abcde.default`, workload: i.workload, namespace: 'default', kind: 'sidecar', status: 'SYNCED', labels: i.labels })),
-  { proxy: 'istio-ingressgateway-x.default', workload: 'istio-ingressgateway', namespace: 'default', kind: 'gateway', status: 'SYNCED', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } },
+  ...registry.instances.map((i) => ({ proxy: `${i.workload}-abcde.default`, workload: i.workload, namespace: 'default', kind: 'sidecar', status: 'SYNCED' as const, labels: i.labels })),
+  { proxy: 'istio-ingressgateway-x.default', workload: 'istio-ingressgateway', namespace: 'default', kind: 'gateway', status: 'SYNCED' as const, labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } },
 ];
 const end = (workload: string, version = 'v1') => ({ workload, namespace: 'default', app: workload.split('-')[0]!, version });
 export function edge(from: string, to: string, service: string, over: Partial<EdgeStat> = {}): EdgeStat {

@@ -47,7 +47,7 @@ test('the graph holds Bookinfo: workloads, services, traffic and membership edge
 });
 
 test('a NACKed proxy degrades its workload and says why; a missing mixer leaves the topology', () => {
-  const nacked = proxies.map((p) => (p.workload === 'ratings-v1' ? { ...p, status: 'NACKED', error: 'route 9080: unknown cluster' } : p));
+  const nacked = proxies.map((p) => (p.workload === 'ratings-v1' ? { ...p, status: 'NACKED' as const, error: 'route 9080: unknown cluster' } : p));
   const g = buildGraph({ registry, proxies: nacked });
   const ratings = g.nodes.find((n) => n.name === 'ratings-v1')!;
   assert.equal(ratings.health, 'degraded');

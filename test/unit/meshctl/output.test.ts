@@ -47,7 +47,7 @@ test('proxy-status table and JSON (golden)', () => {
 });
 
 test('status names invalid files with file:line in Istio message format', () => {
-  const msg = { code: 'IST0106', level: 'Error', message: 'Schema validation error: weight must be at most 100', resource: 'VirtualService default/broken', file: 'broken.yaml', line: 12 };
+  const msg = { code: 'IST0106', level: 'Error' as const, message: 'Schema validation error: weight must be at most 100', resource: 'VirtualService default/broken', file: 'broken.yaml', line: 12 };
   assert.equal(formatMessage(msg), 'Error [IST0106] (VirtualService default/broken broken.yaml:12) Schema validation error: weight must be at most 100');
   const out = formatStatus({
     components: [{ component: 'galley', url: 'http://127.0.0.1:9901', healthy: true }, { component: 'pilot', url: 'http://127.0.0.1:15014', healthy: false, detail: 'unreachable' }],
