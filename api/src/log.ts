@@ -8,7 +8,7 @@ export function createLogger(component: string, level: string = process.env.MESH
     name: component,
     level,
     base: { component },
-    redact: { paths: ['*.privateKey', '*.keyPem', '*.token', '*.pass', 'privateKey', 'keyPem', 'token', 'pass'], censor: '[redacted]' },
+    redact: { paths: ['*.privateKey', '*.keyPem', '*.token', '*.pass', 'privateKey', 'keyPem', 'token', 'pass', '*.password', '*.natsPass', 'password', 'natsPass'], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }

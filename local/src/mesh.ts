@@ -21,6 +21,8 @@ export interface LocalMeshOptions {
   log: Logger;
   readyTimeoutMs?: number;
   workloads?: DemoWorkload[];
+  /** NATS users and subject permissions per component and proxy (default true). */
+  natsAuth?: boolean;
 }
 
 export interface LocalMesh {
@@ -45,8 +47,10 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<LocalMesh> {
   const plan = planMesh({
     root: o.root, node: process.execPath, natsBin: o.natsBin, portOffset: o.portOffset, portBase: o.portBase || undefined, stateDir,
     configDir: o.configDir, demo: o.demo, logLevel: o.logLevel, citadelSecret: bootstrapSecret(stateDir),
-    workloads: o.workloads,
+    workloads: o.workloads, natsAuth: o.natsAuth,
   });
+  // Passwords inside: readable by this user only, never logged.
+  if (plan.natsConfig) writeFileSync(plan.natsConfig.file, plan.natsConfig.text, { mode: 0o600 });
   const supervisor = new Supervisor({ logDir: join(stateDir, 'logs'), log: o.log, cwd: o.root, readyTimeoutMs: o.readyTimeoutMs ?? 60_000 });
   const stop = () => supervisor.stopAll();
   const t0 = Date.now();

@@ -2,7 +2,9 @@
 // Pure, so the plan can be printed and tested; supervisor.ts runs it.
 
 import { join, resolve } from 'node:path';
-import { appHostPort, bootstrapToken, hostPorts, ports, proxyHostPorts, type HostPorts } from '#api';
+import { createHmac } from 'node:crypto';
+import { appHostPort, bootstrapToken, hostPorts, ports, proxyHostPorts, proxyId, type HostPorts } from '#api';
+import { controlUsers, natsEnv, proxyUser, renderNatsConfig, type ControlComponent, type NatsUser } from './nats-auth.js';
 import { demoWorkloads, ingressGateway, type DemoWorkload } from './demo.js';
 
 export interface ProcessSpec {
@@ -30,6 +32,8 @@ export interface MeshPlan {
   natsUrl: string;
   processes: ProcessSpec[];
   proxies: { workload: string; ports: ProxyPorts; appPort?: number }[];
+  /** The nats-server config (users and permissions) the launcher writes, 0600, before starting nats. */
+  natsConfig?: { file: string; text: string };
 }
 
 export interface PlanOptions {
@@ -45,6 +49,8 @@ export interface PlanOptions {
   logLevel: string;
   citadelSecret: string;
   workloads?: DemoWorkload[];
+  /** NATS users per component and proxy with subject permissions (default true). */
+  natsAuth?: boolean;
 }
 
 export function proxyPorts(index: number, offset: number, base?: number): ProxyPorts {
@@ -57,26 +63,39 @@ export function planMesh(o: PlanOptions): MeshPlan {
   const natsUrl = `nats://127.0.0.1:${p.nats}`;
   const dist = (rel: string) => join(o.root, 'dist', rel);
   const common = { MESH_NATS_URL: natsUrl, MESH_LOG_LEVEL: o.logLevel };
+  const auth = o.natsAuth !== false;
+  const natsConfigFile = join(o.stateDir, 'nats.conf');
+  const users: NatsUser[] = auth ? controlUsers(o.citadelSecret) : [];
+  const login = (c: ControlComponent) => (auth ? natsEnv(users.find((u) => u.user === c)!) : {});
+  // Fixed per launcher secret (same shape as the sidecar's default), so each proxy's NATS user
+  // can be allowed exactly its own config subject.
+  const launchedProxy = (workload: string) => {
+    const id = proxyId(`${workload}-${createHmac('sha256', o.citadelSecret).update(`proxy/${workload}`).digest('hex').slice(0, 5)}`, 'default');
+    if (!auth) return {};
+    const u = proxyUser(o.citadelSecret, id);
+    users.push(u);
+    return { MESH_PROXY_ID: id, ...natsEnv(u) };
+  };
   const processes: ProcessSpec[] = [
-    { name: 'nats', command: o.natsBin, args: ['-a', '127.0.0.1', '-p', String(p.nats)], env: {}, ready: { tcp: p.nats }, group: 'bus' },
+    { name: 'nats', command: o.natsBin, args: [...(auth ? ['-c', natsConfigFile] : []), '-a', '127.0.0.1', '-p', String(p.nats)], env: {}, ready: { tcp: p.nats }, group: 'bus' },
     {
       name: 'citadel', command: o.node, args: [dist('citadel/src/main.js')], group: 'control',
-      env: { ...common, MESH_CITADEL_PORT: String(p.citadel), MESH_CITADEL_DATA_DIR: join(o.stateDir, 'citadel'), MESH_CITADEL_ATTESTATION: 'token', MESH_CITADEL_BOOTSTRAP_SECRET: o.citadelSecret },
+      env: { ...common, ...login('citadel'), MESH_CITADEL_PORT: String(p.citadel), MESH_CITADEL_DATA_DIR: join(o.stateDir, 'citadel'), MESH_CITADEL_ATTESTATION: 'token', MESH_CITADEL_BOOTSTRAP_SECRET: o.citadelSecret },
       ready: { http: `http://127.0.0.1:${p.citadel}/ready` },
     },
     {
       name: 'galley', command: o.node, args: [dist('galley/src/main.js')], group: 'control',
-      env: { ...common, MESH_GALLEY_PORT: String(p.galley), MESH_CONFIG_DIR: resolve(o.root, o.configDir), MESH_GALLEY_STATE_DIR: join(o.stateDir, 'galley') },
+      env: { ...common, ...login('galley'), MESH_GALLEY_PORT: String(p.galley), MESH_CONFIG_DIR: resolve(o.root, o.configDir), MESH_GALLEY_STATE_DIR: join(o.stateDir, 'galley') },
       ready: { http: `http://127.0.0.1:${p.galley}/ready` },
     },
     {
       name: 'pilot', command: o.node, args: [dist('pilot/src/main.js')], group: 'control',
-      env: { ...common, MESH_PILOT_PORT: String(p.pilot), MESH_REGISTRIES: 'announce' },
+      env: { ...common, ...login('pilot'), MESH_PILOT_PORT: String(p.pilot), MESH_REGISTRIES: 'announce' },
       ready: { http: `http://127.0.0.1:${p.pilot}/ready` },
     },
     {
       name: 'mixer', command: o.node, args: [dist('mixer/src/main.js')], group: 'control',
-      env: { ...common, MESH_MIXER_PORT: String(p.mixer), MESH_MIXER_METRICS_PORT: String(p.mixerMetrics) },
+      env: { ...common, ...login('mixer'), MESH_MIXER_PORT: String(p.mixer), MESH_MIXER_METRICS_PORT: String(p.mixerMetrics) },
       ready: { http: `http://127.0.0.1:${p.mixer}/ready` },
     },
     {
@@ -125,6 +144,7 @@ export function planMesh(o: PlanOptions): MeshPlan {
           MESH_ADMIN_PORT: String(pp.admin),
           MESH_REGISTER: 'true',
           MESH_CITADEL_TOKEN: bootstrapToken(o.citadelSecret, 'default', w.serviceAccount),
+          ...launchedProxy(w.workload),
         },
         ready: { http: `http://127.0.0.1:${pp.admin}/ready` },
       });
@@ -150,9 +170,10 @@ export function planMesh(o: PlanOptions): MeshPlan {
         MESH_REGISTER: 'false',
         MESH_GATEWAY_PORT_MAP: `${ports.gateway}=${p.gateway}`,
         MESH_CITADEL_TOKEN: bootstrapToken(o.citadelSecret, 'default', ingressGateway.serviceAccount),
+        ...launchedProxy(ingressGateway.workload),
       },
       ready: { http: `http://127.0.0.1:${gp.admin}/ready` },
     });
   }
-  return { ports: p, natsUrl, processes, proxies };
+  return { ports: p, natsUrl, processes, proxies, ...(auth ? { natsConfig: { file: natsConfigFile, text: renderNatsConfig(users) } } : {}) };
 }

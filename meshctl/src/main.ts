@@ -9,7 +9,7 @@ import { registerApplyCommand } from './commands/apply.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { fetchStatus, formatStatus } from './commands/status.js';
 import { fetchProxyStatus, formatProxyStatus } from './commands/proxy-status.js';
-import { fetchProxyConfig, formatProxyConfig, type ConfigSection } from './commands/proxy-config.js';
+import { fetchProxyConfig, fetchProxySecret, formatProxyConfig, formatSecret, type ConfigSection } from './commands/proxy-config.js';
 import { fetchDescription, formatDescription } from './commands/describe.js';
 import { buildTop, fetchEdges, formatTop, parseGrouping } from './commands/top.js';
 import { fetchTraces, formatTraces } from './commands/traces.js';
@@ -53,6 +53,12 @@ for (const section of ['cluster', 'listener', 'route', 'endpoint', 'all'] as Con
       process.stdout.write(formatProxyConfig(section, config, parseFormat(opts.output)));
     });
 }
+proxyConfig.command('secret <proxy>')
+  .description('the proxy\'s workload certificate and trusted roots (from its admin; never the key), chain checked')
+  .addOption(output())
+  .action(async (proxy: string, opts: { output: string }) => {
+    process.stdout.write(formatSecret(await fetchProxySecret(defaultEndpoints(), proxy), parseFormat(opts.output)));
+  });
 
 program.command('traces [id]')
   .description('traces mixer assembled from the sidecars\' reports; with an id (trace id or x-request-id), its span tree')

@@ -52,6 +52,8 @@ before(async () => {
   mesh = await startLocalMesh({
     root, portOffset: 0, portBase, stateDir: join(work, 'state'), configDir, demo: true, natsBin: 'nats-server', logLevel: 'warn',
     log: createLogger('console-test', 'warn'), readyTimeoutMs: 90_000,
+    // This test plays an extra (NACKing) proxy on the bus, which the launcher's per-proxy NATS users would refuse.
+    natsAuth: false,
     // Bookinfo only: the graph under test, and fewer processes on a loaded machine.
     workloads: demoWorkloads.filter((w) => !w.workload.startsWith('httpbin') && w.workload !== 'sleep'),
   });

@@ -59,7 +59,7 @@ export interface MeshWorkload {
   failOpen?: boolean;
 }
 
-export interface Member { w: MeshWorkload; sidecar: Sidecar; app?: App }
+export interface Member { w: MeshWorkload; sidecar: Sidecar; app?: App; /** Rotate its certificate (tests of rotation). */ identity: ReturnType<typeof staticIdentity> }
 
 export interface SendResult { status: number; body: string }
 
@@ -155,14 +155,15 @@ export class PolicyMesh {
       services: w.service ? [w.service] : [], ports: parseAppPorts(app ? `http:9080:${app.port}` : ''), gatewayPortMap: new Map(), spiffeId: id,
       peer: { workload: w.name, namespace: 'default', app: w.labels.app ?? w.name, version: w.labels.version ?? 'unknown', principal: id },
     };
+    const identity = staticIdentity(issueLeaf(this.ca, id));
     const sidecar = await startSidecar({
-      workload, bus, identity: staticIdentity(issueLeaf(this.ca, id)), log,
+      workload, bus, identity, log,
       inbound: { bind: '127.0.0.1', port: 0, advertise: '127.0.0.1' },
       outbound: { bind: '127.0.0.1', port: 0 },
       gatewayBind: '127.0.0.1', register: true, heartbeatMs: 60_000, reportBatchMs: 20, reportBuffer: 1000,
       policy: { failOpen: w.failOpen ?? false, timeoutMs: 1000, cacheSize: 1000, retryAfterMs: 200, clientSide: false },
     });
-    const m: Member = { w, sidecar, ...(app ? { app } : {}) };
+    const m: Member = { w, sidecar, identity, ...(app ? { app } : {}) };
     this.members.set(w.name, m);
     return m;
   }

@@ -216,6 +216,7 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
         rotatesAt: rotatesAt?.toISOString(),
         trustBundleVersion: bundleVersion,
         lastError,
+        ...(current ? { certChainPem: current.certChainPem, rootsPem: current.rootsPem } : {}),
       };
     },
     stop() {

@@ -27,6 +27,10 @@ export interface IdentityStatus {
   /** Version of the trust bundle last seen from citadel. */
   trustBundleVersion?: string;
   lastError?: string;
+  /** The certificate chain (leaf first) and trusted roots, PEM: public, so `meshctl proxy-config
+   *  secret` can check the chain. Never the key. */
+  certChainPem?: string;
+  rootsPem?: string;
 }
 
 export interface IdentityManager {
