@@ -11,28 +11,10 @@ import { createMetrics } from '../../galley/src/metrics.js';
 import type { StatusReport } from '../../galley/src/store.js';
 import { startNats } from '../support/nats.js';
 import { waitFor } from '../support/wait.js';
+import { dr, vs } from '../unit/galley/fixtures.js';
 
 const log = createLogger('galley-test', 'silent');
 
-const dr = (name: string, subsets: string[]) => `apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: ${name}
-spec:
-  host: ${name}
-  subsets:
-${subsets.map((s) => `  - name: ${s}\n    labels: {version: ${s}}`).join('\n')}
-`;
-const vs = (name: string, subset: string) => `apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: ${name}
-spec:
-  hosts: [${name}]
-  http:
-  - route:
-    - destination: {host: ${name}, subset: ${subset}}
-`;
 
 async function startGalley(configDir: string, stateDir: string, natsUrl: string) {
   const metrics = createMetrics();

@@ -4,26 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigStore } from '../../../galley/src/store.js';
+import { dr, vs } from './fixtures.js';
 
-const dr = (name: string, subsets: string[]) => `apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: ${name}
-spec:
-  host: ${name}
-  subsets:
-${subsets.map((s) => `  - name: ${s}\n    labels: {version: ${s}}`).join('\n')}
-`;
-const vs = (name: string, subset: string) => `apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: ${name}
-spec:
-  hosts: [${name}]
-  http:
-  - route:
-    - destination: {host: ${name}, subset: ${subset}}
-`;
 
 function names(store: ConfigStore): string[] {
   return store.snapshot().resources.map((r) => `${r.kind}/${r.metadata.name}`);

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import { generateProxyConfig } from '../../../pilot/src/generate/index.js';
 import { bookinfoPush } from './bookinfo-model.js';
-import { assertGolden } from './golden.js';
+import { assertGolden as assertGoldenText } from '../../support/golden.js';
+
+const assertGolden = (name: string, value: unknown) => assertGoldenText(`pilot/${name}.json`, `${JSON.stringify(value, null, 2)}\n`);
 
 test('golden: productpage sidecar (outbound to every service, inbound to its app)', () => {
   const { push, proxies } = bookinfoPush();
