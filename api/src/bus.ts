@@ -184,6 +184,10 @@ export interface ReportRecord {
     serviceNamespace: string;
   };
   protocol: 'http' | 'tcp' | 'grpc';
+  /** TCP only: `opened` when a connection is accepted (bytes 0), `closed` when it ends
+   *  (requestBytes = received from the client, responseBytes = sent to it, durationMs =
+   *  connection lifetime). Mixer derives istio_tcp_* from these; responseCode is 0. */
+  tcpEvent?: 'opened' | 'closed';
   method?: string;
   path?: string;
   responseCode: number;
