@@ -37,3 +37,41 @@ export interface ProxySyncRow {
   lastAckAt?: string;
   labels?: Record<string, string>;
 }
+
+/** mixer /debug/edges: one caller -> callee pair over the sliding window (linkerd's stat columns). */
+export interface EdgeEnd {
+  workload: string;
+  namespace: string;
+  app: string;
+  version: string;
+}
+
+export interface EdgeView {
+  source: EdgeEnd;
+  destination: EdgeEnd & { service: string; serviceName: string };
+  protocol: string;
+  /** Which proxy's reports this edge is counted from (source, unless the caller is outside the mesh). */
+  reporter: 'source' | 'destination';
+  /** Requests per second over the window. */
+  rps: number;
+  /** Share of requests in the window that failed (5xx, or no response). */
+  errorRate: number;
+  /** Share answered 4xx. */
+  clientErrorRate: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Requests in the window, and since the edge was first seen. */
+  windowRequests: number;
+  totalRequests: number;
+  totalErrors: number;
+  /** Share of requests in the window sent over mutual TLS. */
+  mtls: number;
+  codes: Record<string, number>;
+  lastSeen: string;
+}
+
+export interface EdgesView {
+  windowSeconds: number;
+  generatedAt: string;
+  edges: EdgeView[];
+}

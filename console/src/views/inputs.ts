@@ -2,7 +2,7 @@
 // to the fields it uses. Never imported from the components themselves: parts share only #api.
 
 import type { RegistrySnapshot } from '#api';
-import type { AnalysisMessage, ProxySyncRow } from '#api';
+import type { AnalysisMessage, EdgeView, EdgesView, ProxySyncRow } from '#api';
 
 /** pilot /debug/registryz */
 export interface RegistryzBody extends RegistrySnapshot {
@@ -13,23 +13,9 @@ export interface RegistryzBody extends RegistrySnapshot {
 export type SyncRow = ProxySyncRow;
 
 /** mixer /debug/edges */
-export interface EdgeEnd { workload: string; namespace: string; app: string; version: string }
-export interface EdgeStat {
-  source: EdgeEnd;
-  destination: EdgeEnd & { service: string; serviceName: string };
-  protocol: string;
-  rps: number;
-  errorRate: number;
-  clientErrorRate?: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  windowRequests: number;
-  totalRequests: number;
-  mtls: number;
-  codes?: Record<string, number>;
-  lastSeen?: string;
-}
-export interface EdgesBody { windowSeconds: number; generatedAt: string; edges: EdgeStat[] }
+export type { EdgeEnd } from '#api';
+export type EdgeStat = EdgeView;
+export type EdgesBody = EdgesView;
 
 /** galley /status */
 export type GalleyMessage = AnalysisMessage;

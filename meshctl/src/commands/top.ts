@@ -2,23 +2,13 @@
 // (linkerd's `viz stat` columns), from mixer's /debug/edges. `--by workload` splits a service
 // by the workloads (versions) that answered; `--by edge` shows every caller -> callee pair.
 
+import type { EdgeView, EdgesView } from '#api';
 import { getJson } from '../client.js';
 import type { Endpoints } from '../endpoints.js';
 import { lines, render, table, type OutputFormat } from '../output.js';
 
-interface EdgeEnd { workload: string; namespace: string; app: string; version: string }
-export interface EdgeStat {
-  source: EdgeEnd;
-  destination: EdgeEnd & { service: string; serviceName: string };
-  protocol: string;
-  rps: number;
-  errorRate: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  windowRequests: number;
-  mtls: number;
-}
-export interface EdgesBody { windowSeconds: number; generatedAt?: string; edges: EdgeStat[] }
+export type EdgeStat = EdgeView;
+export type EdgesBody = EdgesView;
 
 export type TopGrouping = 'service' | 'workload' | 'edge';
 

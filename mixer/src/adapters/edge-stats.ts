@@ -2,7 +2,7 @@
 // a sliding window, plus the most recent requests grouped by x-request-id, as JSON for the
 // console's service graph and `meshctl top` (Kiali reads the same numbers from Prometheus;
 // here they come straight from the reports, so no Prometheus is needed).
-import type { ReportRecord } from '#api';
+import type { EdgeEnd, EdgeView, ReportRecord } from '#api';
 import type { Adapter } from './adapter.js';
 
 export interface EdgeStatsOptions {
@@ -17,36 +17,7 @@ export interface EdgeStatsOptions {
   now?: () => number;
 }
 
-export interface EdgeEnd {
-  workload: string;
-  namespace: string;
-  app: string;
-  version: string;
-}
-
-export interface EdgeView {
-  source: EdgeEnd;
-  destination: EdgeEnd & { service: string; serviceName: string };
-  protocol: string;
-  /** Which proxy's reports this edge is counted from (source, unless the caller is outside the mesh). */
-  reporter: 'source' | 'destination';
-  /** Requests per second over the window. */
-  rps: number;
-  /** Share of requests in the window that failed (5xx, or no response). */
-  errorRate: number;
-  /** Share answered 4xx. */
-  clientErrorRate: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  /** Requests in the window, and since the edge was first seen. */
-  windowRequests: number;
-  totalRequests: number;
-  totalErrors: number;
-  /** Share of requests in the window sent over mutual TLS. */
-  mtls: number;
-  codes: Record<string, number>;
-  lastSeen: string;
-}
+export type { EdgeEnd, EdgeView } from '#api';
 
 export interface TraceSpanView {
   reporter: 'source' | 'destination';

@@ -22,7 +22,8 @@ const end = (workload: string, version = 'v1') => ({ workload, namespace: 'defau
 export function edge(from: string, to: string, service: string, over: Partial<EdgeStat> = {}): EdgeStat {
   return {
     source: end(from), destination: { ...end(to, to.split('-').pop()), service: host(service), serviceName: service },
-    protocol: 'http', rps: 2, errorRate: 0, p50Ms: 10, p99Ms: 50, windowRequests: 60, totalRequests: 60, mtls: 1, codes: { '200': 60 }, ...over,
+    protocol: 'http', reporter: 'source', rps: 2, errorRate: 0, clientErrorRate: 0, p50Ms: 10, p99Ms: 50, windowRequests: 60, totalRequests: 60, totalErrors: 0,
+    mtls: 1, codes: { '200': 60 }, lastSeen: '2026-01-01T00:00:00.000Z', ...over,
   };
 }
 export const edges = {

@@ -13,10 +13,12 @@ import { assertGolden } from '../../support/golden.js';
 const host = (s: string) => `${s}.default.svc.cluster.local`;
 const end = (workload: string) => ({ workload, namespace: 'default', app: workload.split('-')[0]!, version: workload.split('-').pop()! });
 function edge(from: string, to: string, service: string, over: Partial<EdgeStat> = {}): EdgeStat {
-  return { source: end(from), destination: { ...end(to), service: host(service), serviceName: service }, protocol: 'http', rps: 2, errorRate: 0, p50Ms: 12.5, p99Ms: 48, windowRequests: 60, mtls: 1, ...over };
+  return { source: end(from), destination: { ...end(to), service: host(service), serviceName: service }, protocol: 'http', reporter: 'source', rps: 2, errorRate: 0, clientErrorRate: 0,
+    p50Ms: 12.5, p99Ms: 48, windowRequests: 60, totalRequests: 60, totalErrors: 0, mtls: 1, codes: { '200': 60 }, lastSeen: '2026-01-01T00:00:00.000Z', ...over };
 }
 const body: EdgesBody = {
   windowSeconds: 30,
+  generatedAt: '2026-01-01T00:00:00.000Z',
   edges: [
     edge('istio-ingressgateway', 'productpage-v1', 'productpage', { p50Ms: 55, p99Ms: 310 }),
     edge('productpage-v1', 'details-v1', 'details', { p50Ms: 6.25, p99Ms: 20 }),
@@ -40,7 +42,7 @@ test('top: per service rate, success, p50/p99 (golden), by workload and by edge'
   assertGolden('meshctl/top-edge-short.txt', formatTop(buildTop(body, 'edge'), 'short'));
   assert.deepEqual(JSON.parse(formatTop(top, 'json')), JSON.parse(JSON.stringify(top)));
   assert.equal(formatTop(top, 'yaml'), stringify(top));
-  assert.equal(formatTop(buildTop({ windowSeconds: 30, edges: [] }), 'table'), 'no traffic in the last 30s\n');
+  assert.equal(formatTop(buildTop({ windowSeconds: 30, generatedAt: body.generatedAt, edges: [] }), 'table'), 'no traffic in the last 30s\n');
   assert.throws(() => parseGrouping('pod'), /use service, workload or edge/);
 });
 
