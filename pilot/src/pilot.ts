@@ -16,6 +16,8 @@ import { ServiceEntryRegistry } from './registry/service-entries.js';
 import type { ServiceRegistry } from './registry/service-registry.js';
 import type { PilotSettings } from './settings.js';
 
+const jsonBytes = new TextEncoder();
+
 export type PilotOptions = Pick<PilotSettings, 'registries' | 'dockerSocket' | 'dockerNetwork' | 'pushDebounceMs' | 'pushDebounceMaxMs' | 'proxyExpiryMs'>;
 
 export interface Pilot {
@@ -44,7 +46,7 @@ export async function startPilot(opts: PilotOptions, deps: { bus: Bus; log: Logg
   const registry = new AggregateRegistry(adapters);
   const pusher = new Pusher({
     proxies, registry, config, log, metrics,
-    publish: (subject, msg) => bus.publish(subject, msg),
+    publishJson: (subject, json) => bus.nc.publish(subject, jsonBytes.encode(json)),
     debounce: { quietMs: opts.pushDebounceMs, maxMs: opts.pushDebounceMaxMs },
   });
   await registry.start();

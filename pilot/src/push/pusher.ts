@@ -11,13 +11,14 @@ import type { ServiceRegistry } from '../registry/service-registry.js';
 import type { PilotMetrics } from '../metrics.js';
 import { Debouncer } from './debounce.js';
 import { recordAck, syncStatus, type ProxySyncState, type SyncStatus } from './sync-status.js';
-import { configVersion } from './version.js';
+import { jsonVersion } from './version.js';
 
 export interface PusherDeps {
   proxies: ProxyRegistry;
   registry: ServiceRegistry;
   config: ConfigStore;
-  publish(subject: string, msg: ConfigPush): void;
+  /** Sends a ConfigPush already serialised as JSON (the text the version was hashed from). */
+  publishJson(subject: string, json: string): void;
   log: Logger;
   metrics: PilotMetrics;
   debounce: { quietMs: number; maxMs: number };
@@ -151,7 +152,8 @@ export class Pusher {
       this.deps.log.error({ code: 'PILOT_GENERATE_FAILED', proxy: proxyId, err }, 'config generation failed; proxy keeps its last config');
       return 'failed';
     }
-    const version = configVersion(config);
+    const configJson = JSON.stringify(config);
+    const version = jsonVersion(configJson);
     const now = this.now();
     if (announce) {
       if (announce.servingVersion === version) {
@@ -170,8 +172,9 @@ export class Pusher {
     // Supersedes any push still awaiting its ACK: only the newest matters.
     const nonce = randomBytes(6).toString('hex');
     state.sent = { version, nonce, at: now, config };
-    const push: ConfigPush = { proxyId, version, nonce, sentAt: new Date(now).toISOString(), config };
-    this.deps.publish(subjects.proxyConfig(proxyId), push);
+    // A ConfigPush, written around the config's JSON rather than serialising it a second time.
+    const head: Omit<ConfigPush, 'config'> = { proxyId, version, nonce, sentAt: new Date(now).toISOString() };
+    this.deps.publishJson(subjects.proxyConfig(proxyId), `${JSON.stringify(head).slice(0, -1)},"config":${configJson}}`);
     this.counters.configsSent++;
     this.deps.metrics.pushes.inc({ type: 'sent' });
     this.deps.log.debug({ proxy: proxyId, version, nonce }, 'config pushed');

@@ -2,18 +2,56 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Debouncer } from '../../../pilot/src/push/debounce.js';
 import { recordAck, syncStatus, type ProxySyncState } from '../../../pilot/src/push/sync-status.js';
-import { canonicalJson, configVersion } from '../../../pilot/src/push/version.js';
+import { jsonVersion } from '../../../pilot/src/push/version.js';
+import { Pusher } from '../../../pilot/src/push/pusher.js';
+import { ConfigStore } from '../../../pilot/src/model/config-store.js';
+import { createPilotMetrics } from '../../../pilot/src/metrics.js';
+import { createLogger, subjects, type ConfigPush } from '#api';
+import { bookinfoPush, parseResources, snapshotOf, BOOKINFO_GATEWAY, DESTINATION_RULE_ALL } from './bookinfo-model.js';
+import { generateProxyConfig } from '../../../pilot/src/generate/index.js';
 import { ProxyRegistry, announcementProblem } from '../../../pilot/src/model/proxies.js';
 import { pilotSettings } from '../../../pilot/src/settings.js';
 import { sidecar } from './bookinfo-model.js';
 import { waitFor } from '../../support/wait.js';
 import type { ProxyConfig } from '#api';
 
-test('versions are content hashes, independent of key order', () => {
-  assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
-  assert.equal(configVersion({ a: 1, b: 2 }), configVersion({ b: 2, a: 1 }));
-  assert.notEqual(configVersion({ a: [1, 2] }), configVersion({ a: [2, 1] }));
-  assert.match(configVersion({}), /^[0-9a-f]{16}$/);
+test('a version is the hash of the config text; equal inputs generate equal text (restart, second replica)', () => {
+  assert.equal(jsonVersion('{"a":[1,2]}'), jsonVersion('{"a":[1,2]}'));
+  assert.notEqual(jsonVersion('{"a":[1,2]}'), jsonVersion('{"a":[2,1]}'));
+  assert.match(jsonVersion('{}'), /^[0-9a-f]{16}$/);
+  // Two push contexts built apart from the same inputs, as two pilots would.
+  const one = bookinfoPush();
+  const two = bookinfoPush();
+  for (const p of Object.keys(one.proxies) as (keyof typeof one.proxies)[]) {
+    assert.equal(JSON.stringify(generateProxyConfig(one.push, one.proxies[p])), JSON.stringify(generateProxyConfig(two.push, two.proxies[p])), p);
+  }
+});
+
+test('a push carries the config text its version hashes, and an unchanged config is not sent again', () => {
+  const sent: { subject: string; json: string }[] = [];
+  const proxies = new ProxyRegistry({ expiryMs: 60_000 });
+  const config = new ConfigStore();
+  const registry = { name: 'none', snapshot: () => ({ services: [], instances: [] }), onChange: () => () => {}, start: async () => {}, stop: async () => {} };
+  const pusher = new Pusher({
+    proxies, registry, config, log: createLogger('test', 'silent'), metrics: createPilotMetrics(),
+    publishJson: (subject, json) => sent.push({ subject, json }), debounce: { quietMs: 100_000, maxMs: 100_000 },
+  });
+  try {
+    config.set(snapshotOf(parseResources(BOOKINFO_GATEWAY + '\n---\n' + DESTINATION_RULE_ALL)));
+    proxies.upsert(sidecar('reviews', 'v1'));
+    pusher.pushAll();
+    assert.equal(sent.length, 1);
+    const push = JSON.parse(sent[0]!.json) as ConfigPush;
+    assert.equal(sent[0]!.subject, subjects.proxyConfig(push.proxyId));
+    assert.equal(push.version, jsonVersion(JSON.stringify(push.config)), 'the version is the hash of the config as sent');
+    assert.equal(push.config.node.id, 'reviews-v1-abcde.default');
+    assert.match(push.nonce, /^[0-9a-f]{12}$/);
+    assert.equal(pusher.state(push.proxyId)?.sent?.version, push.version);
+    pusher.pushAll();
+    assert.equal(sent.length, 1, 'same inputs, same version: nothing sent');
+  } finally {
+    pusher.stop();
+  }
 });
 
 test('debounce fires once after quiet, and the cap bounds a steady trickle', async () => {

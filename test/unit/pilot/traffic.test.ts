@@ -7,7 +7,7 @@ import { compileRouteConfiguration, pickWeightedCluster, type ProxyConfig, type 
 import { generateProxyConfig, buildPushContext } from '../../../pilot/src/generate/index.js';
 import { mergeSnapshots } from '../../../pilot/src/registry/aggregate.js';
 import { serviceEntriesToRegistry } from '../../../pilot/src/registry/service-entries.js';
-import { configVersion } from '../../../pilot/src/push/version.js';
+import { jsonVersion } from '../../../pilot/src/push/version.js';
 import {
   bookinfoProxies, registryOf, parseResources, snapshotOf, BOOKINFO_GATEWAY, DESTINATION_RULE_ALL, REVIEWS_JASON_V2,
 } from './bookinfo-model.js';
@@ -175,7 +175,7 @@ spec:
 test('only affected proxies get new config: a reviews change leaves a proxy scoped to ratings untouched', () => {
   const before = mesh(`${REVIEWS_JASON_V2}\n---${SCOPE_TO_RATINGS}`);
   const after = mesh(`${REVIEWS_JASON_V2.replace('jason', 'someone-else')}\n---${SCOPE_TO_RATINGS}`);
-  const v = (m: ReturnType<typeof mesh>, p: keyof ReturnType<typeof bookinfoProxies>) => configVersion(generateProxyConfig(m.push, m.proxies[p]));
+  const v = (m: ReturnType<typeof mesh>, p: keyof ReturnType<typeof bookinfoProxies>) => jsonVersion(JSON.stringify(generateProxyConfig(m.push, m.proxies[p])));
   assert.equal(v(before, 'reviewsV1'), v(after, 'reviewsV1'), 'scoped away from reviews: same version, no push');
   assert.notEqual(v(before, 'productpage'), v(after, 'productpage'), 'productpage routes to reviews: new version');
 });
