@@ -120,7 +120,8 @@ export class ConfigStore {
     return this.entries.size;
   }
 
-  /** New content for a file. Returns true when what the file contributes changed. */
+  /** New content for a file. Returns false only for the same bytes as last time (nothing was
+   *  checked); otherwise the file was checked, valid or not, and fileState() says which. */
   update(file: string, text: string): boolean {
     const hash = contentHash(text);
     const entry = this.entries.get(file);
@@ -139,8 +140,7 @@ export class ConfigStore {
     else if (entry?.lastGood && entry.state !== 'deleted') next.lastGood = entry.lastGood;
     this.entries.set(file, next);
     this.dirty = true;
-    const before = entry && entry.state !== 'deleted' ? entry.lastGood?.contentHash : undefined;
-    return before !== next.lastGood?.contentHash;
+    return true;
   }
 
   /** The file could not be read (too large, permissions): invalid, last good kept. */

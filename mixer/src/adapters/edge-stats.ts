@@ -100,13 +100,15 @@ export class EdgeStatsAdapter implements Adapter {
     const nowMs = this.now();
     for (const r of records) {
       if (r === null || typeof r !== 'object') continue;
-      this.trace(r);
+      if (r.protocol !== 'tcp') this.trace(r);
       // Each hop is reported twice (client and server side). Count it once: from the caller's
       // proxy, which also sees failures that never reached the server (UH, UF); from the
       // server's proxy only when the caller is outside the mesh.
       const src = end(r.source);
       if (r.reporter === 'destination' && src.workload !== 'unknown') continue;
       if (r.reporter !== 'source' && r.reporter !== 'destination') continue;
+      // A TCP connection is reported opened and closed: count it once, when it closes.
+      if (r.protocol === 'tcp' && r.tcpEvent === 'opened') continue;
       this.count(r, src, nowMs);
     }
   }

@@ -10,7 +10,8 @@ export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 
 /** Istio's size buckets: exponential, factor 10, from 1 byte to 10^8. */
 export const SIZE_BUCKETS_BYTES = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
 
-/** TCP metrics in Istio carry no request_protocol/response_code. */
+/** Istio 1.1's TCP metrics (tcpbytesent, tcpbytereceived, tcpconnectionsopened/closed) carry
+ *  the HTTP label set without request_protocol and response_code (response_flags included). */
 const TCP_LABEL_NAMES = STANDARD_LABEL_NAMES.filter((n) => n !== 'request_protocol' && n !== 'response_code');
 
 interface HttpChildren {
@@ -87,10 +88,18 @@ export class PrometheusAdapter implements Adapter {
     for (const [c, n] of requestCounts) c.requests.inc(n);
   }
 
-  /** A TCP record is one closed connection: bytes each way, opened and closed once. */
+  /** Istio 1.1's TCP rules: `opened` counts a connection opened (promtcpconnectionopen),
+   *  `closed` counts it closed and adds its bytes (promtcpconnectionclosed, promtcp). A record
+   *  without an event (older sidecars) is a whole connection: opened, closed and its bytes. */
   private handleTcp(r: ReportRecord): void {
+    const event = r.tcpEvent;
+    if (event !== undefined && event !== 'opened' && event !== 'closed') {
+      this.recordsSkipped++;
+      return;
+    }
     const c = this.tcpChildren(r);
-    c.opened.inc();
+    if (event !== 'closed') c.opened.inc();
+    if (event === 'opened') return;
     c.closed.inc();
     if (isSize(r.requestBytes) && r.requestBytes > 0) c.received.inc(r.requestBytes);
     if (isSize(r.responseBytes) && r.responseBytes > 0) c.sent.inc(r.responseBytes);

@@ -84,7 +84,8 @@ export function reportBag(r: ReportRecord): RecordingBag {
       case 'connection.received.bytes': case 'connection.received.bytes_total': return http ? undefined : r.requestBytes;
       case 'connection.sent.bytes': case 'connection.sent.bytes_total': return http ? undefined : r.responseBytes;
       case 'connection.duration': return http ? undefined : r.durationMs;
-      case 'connection.event': return http ? undefined : 'close';
+      // Istio's values: open, close (and continue, for periodic reports we do not send).
+      case 'connection.event': return http ? undefined : r.tcpEvent === 'opened' ? 'open' : 'close';
       case 'connection.id': return r.requestId;
       case 'api.protocol': return r.protocol;
       default: return checkAttribute(asCheck, name);

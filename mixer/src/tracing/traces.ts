@@ -98,7 +98,8 @@ export class TraceAssembler implements Adapter {
 
   handleReport(records: readonly ReportRecord[]): void {
     for (const r of records) {
-      if (r === null || typeof r !== 'object') continue;
+      // Spans are requests; TCP connections are metrics and access logs only (as in Istio 1.1).
+      if (r === null || typeof r !== 'object' || r.protocol === 'tcp') continue;
       const requestId = typeof r.requestId === 'string' ? r.requestId : '';
       const traceKey = typeof r.traceId === 'string' && /^[0-9a-f]{16,32}$/i.test(r.traceId) ? r.traceId.toLowerCase() : requestId ? hex(requestId, 32) : '';
       if (!traceKey) continue;

@@ -61,3 +61,28 @@ test('garbage in a batch is skipped without throwing', async () => {
   const v = await values(registry, 'istio_requests_total');
   assert.equal(v.reduce((s, x) => s + x.value, 0), 1);
 });
+
+test("exact names, labels and buckets: Istio's standard HTTP metrics as Prometheus scrapes them", async () => {
+  const registry = new Registry();
+  const a = new PrometheusAdapter({ registry });
+  a.handleReport([record({ durationMs: 3, requestBytes: 5, responseBytes: 350 })]);
+  const text = await registry.metrics();
+  assert.match(text, /^# TYPE istio_requests_total counter$/m);
+  for (const h of ['istio_request_duration_milliseconds', 'istio_request_bytes', 'istio_response_bytes']) assert.match(text, new RegExp(`^# TYPE ${h} histogram$`, 'm'));
+  const les = (name: string) => [...text.matchAll(new RegExp(`^${name}_bucket\\{.*le="([^"]+)"`, 'gm'))].map((m) => m[1]);
+  // Istio's request duration buckets (milliseconds) and its size buckets (exponential, scale 1,
+  // growth factor 10, 8 finite buckets: 1 B to 100 MB), then +Inf.
+  assert.deepEqual(les('istio_request_duration_milliseconds'), ['0.5', '1', '5', '10', '25', '50', '100', '250', '500', '1000', '2500', '5000', '10000', '30000', '60000', '300000', '600000', '1800000', '3600000', '+Inf']);
+  const sizes = ['1', '10', '100', '1000', '10000', '100000', '1000000', '10000000', '100000000', '+Inf'];
+  assert.deepEqual(les('istio_request_bytes'), sizes);
+  assert.deepEqual(les('istio_response_bytes'), sizes);
+  const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{'))!;
+  const names = [...line.matchAll(/(\w+)="/g)].map((m) => m[1]);
+  // Istio 1.1's label set, then the canonical service/revision labels current Istio adds.
+  for (const l of ['reporter', 'source_app', 'source_principal', 'source_workload', 'source_workload_namespace', 'source_version',
+    'destination_app', 'destination_principal', 'destination_workload', 'destination_workload_namespace', 'destination_version',
+    'destination_service', 'destination_service_name', 'destination_service_namespace', 'request_protocol', 'response_code',
+    'response_flags', 'connection_security_policy', 'source_canonical_service', 'source_canonical_revision',
+    'destination_canonical_service', 'destination_canonical_revision']) assert.ok(names.includes(l), `istio_requests_total lacks ${l}`);
+  assert.equal(names.length, 22, names.join(','));
+});
