@@ -2,8 +2,8 @@
 // sidecars talking mTLS with certificates citadel issued.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, renameSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
@@ -26,6 +26,8 @@ let pilot: string, galley: string, gateway: string, citadel: string, metrics: st
 let proxyCount: number;
 /** From starting the launcher until every proxy is SYNCED. */
 let startupMs: number;
+/** CPU seconds (user + system) each group of processes burned until then: start-up is CPU-bound. */
+let startupCpu = '';
 
 before(async () => {
   const work = mkdtempSync(join(tmpdir(), 'mesh-journey-'));
@@ -46,7 +48,22 @@ before(async () => {
   proxyCount = mesh.plan.proxies.length;
   await waitAllSynced(pilot, proxyCount, 60_000);
   startupMs = Date.now() - started;
+  startupCpu = cpuByGroup(mesh);
 });
+
+/** Linux /proc utime + stime per process group, as `group seconds` pairs ('' elsewhere). */
+function cpuByGroup(m: LocalMesh): string {
+  const by = new Map<string, number>();
+  for (const r of m.supervisor.list()) {
+    try {
+      const f = readFileSync(`/proc/${r.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      by.set(r.spec.group, (by.get(r.spec.group) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch { /* exited, or no /proc */ }
+  }
+  if (by.size === 0) return 'not available';
+  const total = [...by.values()].reduce((a, b) => a + b, 0);
+  return `${total.toFixed(1)} in all (${[...by].map(([g, c]) => `${g} ${c.toFixed(2)}`).join(', ')})`;
+}
 
 after(async () => {
   await mesh?.stop();
@@ -55,6 +72,7 @@ after(async () => {
 
 test('(a) meshctl status shows every component healthy and proxy-status lists SYNCED proxies', async (t) => {
   t.diagnostic(`every proxy SYNCED ${startupMs} ms after the launcher started`);
+  t.diagnostic(`CPU seconds until then: ${startupCpu}; load average ${loadavg()[0]!.toFixed(1)}`);
   // Issue 2 asks for 10 s. On this 2-core machine the 25 processes need ~17 s of CPU to start,
   // and quiet runs measure 8.3-12.3 s, so the 10 s goal is reported, not asserted; the
   // assertion catches a regression (docs/benchmarks.md, P7).

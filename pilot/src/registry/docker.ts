@@ -2,7 +2,8 @@
 // engine API. Lists once, then follows container events; a container that dies leaves at
 // once. When the event stream ends or fails (daemon restart) it reconnects with backoff
 // and resyncs by listing again, since events sent while away are lost.
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import type { Logger, RegistrySnapshot } from '#api';
 import { mergeSnapshots } from './aggregate.js';
 import { convertContainer, type ContainerConversion, type ContainerJson } from './docker-convert.js';
@@ -16,8 +17,17 @@ export interface DockerApi {
   getEvents(opts: { filters?: Record<string, string[]> }): Promise<NodeJS.ReadableStream>;
 }
 
+// dockerode costs ~0.45 s of CPU to load; process mode (announce registry only) never needs it.
+const require = createRequire(import.meta.url);
+
+/** dockerode, loaded on first use (the Compose and Swarm adapters share this). */
+export function dockerClient(socketPath: string): Docker {
+  const DockerClass = require('dockerode') as typeof Docker;
+  return new DockerClass({ socketPath });
+}
+
 export function dockerApiFromSocket(socketPath: string): DockerApi {
-  const docker = new Docker({ socketPath });
+  const docker = dockerClient(socketPath);
   return {
     listContainers: (opts) => docker.listContainers(opts),
     getContainer: (id) => ({ inspect: () => docker.getContainer(id).inspect() as Promise<ContainerJson> }),
@@ -60,6 +70,10 @@ export class DockerRegistry implements ServiceRegistry {
   private markSynced: () => void = () => {};
   connected = false;
   lastError: string | undefined;
+  /** Full lists (start and each reconnect) and container events applied: tests and
+   *  registryz tell an event-driven change from one a resync found. */
+  resyncs = 0;
+  events = 0;
 
   constructor(private readonly opts: DockerRegistryOptions) {
     this.backoffMs = opts.backoff?.initialMs ?? 250;
@@ -159,6 +173,7 @@ export class DockerRegistry implements ServiceRegistry {
   /** Lists every mesh container again and replaces the view, keeping newer event-driven state. */
   async resync(): Promise<void> {
     const startedAt = this.seq;
+    this.resyncs++;
     const list = await this.opts.docker.listContainers({ all: false, filters: LABEL_FILTER });
     const fresh = new Map<string, ContainerConversion>();
     await Promise.all(list.map(async (c) => {
@@ -190,6 +205,7 @@ export class DockerRegistry implements ServiceRegistry {
     const id = ev.Actor?.ID ?? ev.id;
     const action = (ev.Action ?? ev.status ?? '').split(':')[0]!.trim();
     if (!id || !action) return;
+    this.events++;
     if (goneActions.has(action)) {
       this.touched.set(id, ++this.seq);
       if (this.containers.delete(id)) this.changed();

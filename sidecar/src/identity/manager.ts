@@ -52,6 +52,9 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
   let lastError: string | undefined;
   let bundleVersion: string | undefined;
   let attempt = 0;
+  /** The delays of the current run of failed renewals (reset by a success), for the admin view. */
+  let retryDelays: number[] = [];
+  let lastRenewedAt: Date | undefined;
   let timer: NodeJS.Timeout | undefined;
   let inflight: Promise<void> | undefined;
   let stopped = false;
@@ -89,7 +92,7 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
   }
 
   async function issueOnce(): Promise<WorkloadIdentity> {
-    const key = await generateWorkloadKey();
+    const key = await generateWorkloadKey(opts.keyAlgorithm);
     const req: CsrRequest = {
       proxyId: opts.proxyId,
       csrPem: buildCsr(key, wantedId, trustDomain),
@@ -136,6 +139,8 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
         const receivedAt = Date.now();
         current = id;
         attempt = 0;
+        retryDelays = [];
+        lastRenewedAt = new Date(receivedAt);
         lastError = undefined;
         log.info({ spiffeId: id.spiffeId, serial: id.serial, notAfter: id.notAfter.toISOString() }, 'workload certificate issued');
         schedule(renewalDelayMs(receivedAt, id.notAfter.getTime()));
@@ -149,6 +154,7 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
         const code = err instanceof IdentityError ? err.code : 'IDENTITY_FAILED';
         lastError = (err as Error).message;
         const delay = backoffMs(attempt++, retryInitialMs, retryMaxMs);
+        retryDelays = [...retryDelays.slice(-19), delay];
         log.warn({ code, err: lastError, retryInMs: delay, serving: current?.serial }, 'could not obtain a workload certificate; retrying');
         schedule(delay);
       }
@@ -216,6 +222,10 @@ export function createIdentityManager(opts: IdentityManagerOptions): IdentityMan
         rotatesAt: rotatesAt?.toISOString(),
         trustBundleVersion: bundleVersion,
         lastError,
+        ...(lastRenewedAt ? { lastRenewedAt: lastRenewedAt.toISOString() } : {}),
+        renewalFailures: attempt,
+        ...(retryDelays.length ? { retryDelaysMs: [...retryDelays] } : {}),
+        ...(current ? { expired: current.notAfter.getTime() <= Date.now() } : {}),
         ...(current ? { certChainPem: current.certChainPem, rootsPem: current.rootsPem } : {}),
       };
     },

@@ -1,6 +1,7 @@
 // The workload side of identity: what the sidecar gets from its IdentityManager.
 
 import type { Bus, Logger } from '#api';
+import type { KeyAlgorithm } from './csr.js';
 
 /** A certificate citadel issued for this workload, with the key that never left it. */
 export interface WorkloadIdentity {
@@ -27,6 +28,14 @@ export interface IdentityStatus {
   /** Version of the trust bundle last seen from citadel. */
   trustBundleVersion?: string;
   lastError?: string;
+  /** When the current certificate arrived (ISO 8601). */
+  lastRenewedAt?: string;
+  /** Failed attempts since the last certificate arrived (0 when healthy). */
+  renewalFailures?: number;
+  /** The backoff delays of the current run of failures, oldest first (the last 20). */
+  retryDelaysMs?: number[];
+  /** True once the current certificate is past notAfter: peers refuse it (fail closed). */
+  expired?: boolean;
   /** The certificate chain (leaf first) and trusted roots, PEM: public, so `meshctl proxy-config
    *  secret` can check the chain. Never the key. */
   certChainPem?: string;
@@ -52,6 +61,8 @@ export interface IdentityManagerOptions {
   /** Bootstrap token for citadel's `token` attestation (process mode). */
   token?: string;
   ttlSeconds: number;
+  /** Workload key type (default ECDSA_P256). */
+  keyAlgorithm?: KeyAlgorithm;
   /** Where to write cert-chain.pem and root-cert.pem for inspection (never the key). */
   certDir?: string;
   log: Logger;

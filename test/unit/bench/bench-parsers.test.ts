@@ -53,7 +53,7 @@ test('profile frames are attributed to the mesh area they belong to', () => {
 test('targets: a missed target is reported as not met, a growth figure from a short run is not judged', () => {
   const checks = evaluateTargets({
     startedAt: '', mode: 'quick', machine: { cpus: 2, node: 'v20', loadAvgAtStart: [] },
-    citadel: { signing: { certificates: 10, concurrency: 1, seconds: 1, certsPerSecond: 450, failures: 0 }, coldStart: { sidecars: 100, workers: 2, allCertifiedMs: 2500, firstCertifiedMs: 100 }, workloadSideMs: { rsaKeygen2048: 1, csrSignForge: 1 } },
+    citadel: { signing: { certificates: 10, concurrency: 1, seconds: 1, certsPerSecond: 450, failures: 0 }, signingRsa: { certificates: 10, concurrency: 1, seconds: 1, certsPerSecond: 300, failures: 0 }, coldStart: { sidecars: 100, workers: 2, keyAlgorithm: 'ECDSA_P256', allCertifiedMs: 2500, firstCertifiedMs: 100 }, workloadSideMs: { ECDSA_P256: { keygen: 0.1, csrSign: 0.1 }, RSA_2048: { keygen: 100, csrSign: 1 } } },
   });
   assert.deepEqual(checks.map((c) => [c.what, c.met]), [['citadel certificates/s', true], ['100 sidecars certified (cold start)', false]]);
 });
