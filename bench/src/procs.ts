@@ -153,3 +153,14 @@ export function memoryAfterGc(p: Proc): Promise<NodeJS.MemoryUsage> {
     p.child.send({ cmd: 'memory' });
   });
 }
+
+export interface LoopDelay { p50: number; p99: number; max: number }
+
+/** Asks a bench runner for its event-loop delay (ms) since the last ask, and resets it. */
+export function eventLoopDelay(p: Proc): Promise<LoopDelay> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${p.name} did not report its event-loop delay`)), 10_000);
+    p.child.once('message', (m) => { clearTimeout(t); resolve(m as LoopDelay); });
+    p.child.send({ cmd: 'loop' });
+  });
+}

@@ -111,6 +111,8 @@ export function renderMarkdown(r: BenchResults): string {
       L.push(`| ${k} | ${a.p50} / ${a.p90} / ${a.p99} | ${b.p50} / ${b.p90} / ${b.p99} | ${v.rate1000c16.achievedRps} |`);
     }
     L.push('', `Added at 1000 rps: ours p50 +${d.p2.addedP50Ms.oursVsDirect1000} ms, p90 +${d.p2.addedP90Ms.oursVsDirect1000} ms, p99 +${d.p2.addedP99Ms.oursVsDirect1000} ms; nginx p50 +${d.p2.addedP50Ms.nginxVsDirect1000}, p90 +${d.p2.addedP90Ms.nginxVsDirect1000}, p99 +${d.p2.addedP99Ms.nginxVsDirect1000} ms.`, '');
+    const loop = d.p2.oursEventLoopDelayMs;
+    if (loop) L.push(`Event-loop delay of our proxies during that run (a busy loop, not waiting sockets): client p99 ${loop.client.p99} ms (max ${loop.client.max}), server p99 ${loop.server.p99} ms (max ${loop.server.max}).`, '');
     L.push('## P3 resources per proxy', '');
     L.push('| pair | vCPU / 1000 rps (client, server) | RSS idle MiB | RSS under load MiB |', '| --- | --- | ---: | ---: |');
     for (const [k, v] of Object.entries(d.p3.memoryMiB)) {
@@ -129,9 +131,10 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.citadel) {
     const c = r.citadel;
     L.push('## P5 citadel', '');
-    L.push(`Signing over the bus: ${c.signing.certsPerSecond} certificates/s (${c.signing.certificates} CSRs, ${c.signing.concurrency} in flight, ${c.signing.failures} failed).`);
-    L.push(`Cold start: ${c.coldStart.sidecars} sidecar identities (own key, CSR, connection) all certified in ${c.coldStart.allCertifiedMs} ms (first after ${c.coldStart.firstCertifiedMs} ms), ${c.coldStart.workers} worker processes.`);
-    L.push(`Workload side, alone: RSA-2048 key generation ${c.workloadSideMs.rsaKeygen2048} ms, CSR signature (node-forge) ${c.workloadSideMs.csrSignForge} ms per identity.`, '');
+    L.push(`Signing over the bus: ${c.signing.certsPerSecond} certificates/s with ECDSA P-256 workload keys (${c.signing.certificates} CSRs, ${c.signing.concurrency} in flight, ${c.signing.failures} failed); ${c.signingRsa.certsPerSecond}/s with RSA-2048 keys (${c.signingRsa.certificates} CSRs).`);
+    L.push(`Cold start: ${c.coldStart.sidecars} sidecar identities (own ${c.coldStart.keyAlgorithm} key, CSR, connection) all certified in ${c.coldStart.allCertifiedMs} ms (first after ${c.coldStart.firstCertifiedMs} ms), ${c.coldStart.workers} worker processes.`);
+    const w = c.workloadSideMs;
+    L.push(`Workload side, alone, per identity: ECDSA P-256 key ${w.ECDSA_P256.keygen} ms + CSR signature ${w.ECDSA_P256.csrSign} ms; RSA-2048 key ${w.RSA_2048.keygen} ms + CSR signature ${w.RSA_2048.csrSign} ms (node:crypto).`, '');
   }
   if (r.mixer) {
     L.push('## P6 mixer', '');
@@ -142,6 +145,7 @@ export function renderMarkdown(r: BenchResults): string {
     const s = r.startup.processMode;
     L.push('## P7 start-up and footprint', '');
     L.push(`Process mode: ${s.processes} processes, all healthy in ${s.allHealthyMs} ms; whole mesh ${s.meshRssMiB} MiB resident (${Object.entries(s.byGroupMiB).map(([k, v]) => `${k} ${v}`).join(', ')}); per sidecar mean ${s.sidecarRssMiB.mean}, max ${s.sidecarRssMiB.max} MiB.`);
+    if (s.cpuSeconds) L.push(`CPU until all healthy: ${s.cpuSeconds.total} s across the processes (${Object.entries(s.cpuSeconds.byGroup).map(([k, v]) => `${k} ${v}`).join(', ')}), launcher ${s.cpuSeconds.launcher} s.`);
     L.push(`Compose mode: ${r.startup.composeMode}.`, '');
   }
   if (r.profile) {

@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connectBus, createLogger, spiffeId } from '#api';
 import { startSidecar } from '../../sidecar/src/sidecar.js';
 import { TelemetryReporter } from '../../sidecar/src/telemetry.js';
@@ -64,7 +65,17 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => { void stop(); });
 // The bench asks for memory after a full GC (started with --expose-gc) to tell growth from garbage.
+// Event-loop delay (issue 8, P2): whether requests wait on a busy loop (CPU) or elsewhere
+// (sockets, timers). The bench reads and resets it around a paced run.
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
 process.on('message', (m: { cmd?: string }) => {
+  if (m?.cmd === 'loop') {
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    process.send?.({ p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) });
+    loop.reset();
+    return;
+  }
   if (m?.cmd !== 'memory') return;
   (globalThis as { gc?: () => void }).gc?.();
   process.send?.(process.memoryUsage());

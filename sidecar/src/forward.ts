@@ -1,20 +1,20 @@
-// The terminal service: forwards one attempt to the chosen endpoint with http-proxy 1.18.1,
-// over the cluster's keep-alive agent (mTLS or plain), and hands back the response head so
-// the layers above decide (retry, or stream it to the client).
+// The terminal service: forwards one attempt to the chosen endpoint with one `http.request`
+// (or `https.request`) over the cluster's keep-alive agent (mTLS or plain), and hands back the
+// response head so the layers above decide (retry, or stream it to the client).
 //
-// http-proxy traps handled here (ENVIRONMENT.md): always an 'error' handler and a callback;
-// selfHandleResponse so its web-outgoing passes never touch our response; xfwd off; the
-// path forwarded is exactly the normalised `ex.path` (toProxy + prependPath:false skip its
-// url.parse; its urlJoin only rewrites `//` and `http:/`, which normalisation removed or
-// refused); hop-by-hop headers were stripped before we get here; the attempt is cancellable.
-// Per-attempt correlation: the Attempt object is passed as http-proxy's `res` argument, which
-// it hands back untouched to every event and callback (it only reads `res.finished`).
+// Not http-proxy (it was here until the data-plane work of issue 8): for our use it did one
+// `http.request` too, but behind four passes, a copy of the headers, a url join, its own
+// listeners on the client request, and a `pipe` of every request into the upstream one, so a
+// GET without a body was only ended on a later tick after the client's 'end'. What it did for
+// us is kept here: DELETE/OPTIONS without a body carry `content-length: 0` (its deleteLength
+// pass); the path sent is exactly the normalised `ex.path` (normalisation already merged the
+// slashes its url join would have); no X-Forwarded-* (xfwd was off); hop-by-hop headers were
+// stripped before we get here; every error ends the attempt, classified. WebSocket upgrades
+// have their own terminal (upgrade.ts).
 
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { Exchange, Failure, ProxyResponse, Service } from './exchange.js';
 import { localResponse } from './exchange.js';
@@ -93,14 +93,10 @@ export interface Forwarder {
 /** A mirrored request that has not answered by then is abandoned. */
 const SHADOW_TIMEOUT_MS = 30_000;
 
-const EMPTY: Buffer[] = [];
-
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { agents, log } = opts;
   const requestsPerSocket = new WeakMap<Socket, number>();
   const shadowStats = { sent: 0, failed: 0, noEndpoint: 0 };
-  const proxy = httpProxy.createProxyServer({ xfwd: false, selfHandleResponse: true, toProxy: true, prependPath: false, ws: false, changeOrigin: false });
-
   const fail = (a: Attempt, err: NodeJS.ErrnoException): void => {
     if (a.settled) return;
     const kind = classifyUpstreamError(err, a.connected);
@@ -117,53 +113,36 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     a.done(failureResponse(kind));
   };
 
-  // Never without an error handler: an unhandled 'error' would crash the process.
-  proxy.on('error', (err, _req, res) => {
-    const a = res as unknown as Attempt;
-    if (a instanceof Attempt) fail(a, err as NodeJS.ErrnoException);
-    else log.warn({ err }, 'http-proxy error outside an attempt');
-  });
-  proxy.on('econnreset', (err, _req, res) => {
-    const a = res as unknown as Attempt;
-    if (a instanceof Attempt) fail(a, err as NodeJS.ErrnoException);
-  });
-  proxy.on('proxyReq', (proxyReq, _req, res) => {
-    const a = res as unknown as Attempt;
-    if (!(a instanceof Attempt)) return;
-    a.proxyReq = proxyReq;
-    if (a.settled) { proxyReq.destroy(); return; }
+  /** The request has a socket: count it toward maxRequestsPerConnection, and time the connect. */
+  const onSocket = (a: Attempt, proxyReq: ClientRequest, socket: Socket): void => {
     // connectionPool.http.maxRequestsPerConnection: the Nth request on a socket is its last.
     const perConnection = a.ex.cluster?.def.connectionPool?.maxRequestsPerConnection;
     if (perConnection && perConnection > 0) {
-      proxyReq.once('socket', (s: Socket) => {
-        const n = (requestsPerSocket.get(s) ?? 0) + 1;
-        requestsPerSocket.set(s, n);
-        if (n >= perConnection) proxyReq.shouldKeepAlive = false;
-      });
+      const n = (requestsPerSocket.get(socket) ?? 0) + 1;
+      requestsPerSocket.set(socket, n);
+      if (n >= perConnection) proxyReq.shouldKeepAlive = false;
     }
-    const socket = proxyReq.socket;
-    if (!socket || !socket.connecting) { a.connected = true; return; }
+    if (!socket.connecting) { a.connected = true; return; }
     const secure = 'encrypted' in socket;
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       a.connected = true;
       if (a.timer) { clearTimeout(a.timer); a.timer = undefined; }
     });
-    if (a.connectTimeoutMs > 0) {
+    if (a.connectTimeoutMs > 0 && !a.settled) {
       a.timer = setTimeout(() => {
         const err = Object.assign(new Error('upstream connect timeout'), { code: 'ERR_MESH_CONNECT_TIMEOUT' });
         proxyReq.destroy(err);
         fail(a, err);
       }, a.connectTimeoutMs);
     }
-  });
-  proxy.on('proxyRes', (proxyRes: IncomingMessage, _req, res) => {
-    const a = res as unknown as Attempt;
-    if (!(a instanceof Attempt)) return;
+  };
+
+  const onResponse = (a: Attempt, proxyRes: IncomingMessage): void => {
     if (a.settled) { proxyRes.destroy(); return; }
     const headers = proxyRes.headers as OutgoingHttpHeaders;
     stripHopByHop(headers);
     a.done({ status: proxyRes.statusCode ?? 502, headers, body: proxyRes });
-  });
+  };
 
   function forward(ex: Exchange, staleRetry: boolean): Promise<ProxyResponse> {
     const cluster = ex.cluster;
@@ -174,13 +153,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     return new Promise<ProxyResponse>((resolve) => {
       const a = new Attempt(ex, resolve, cluster.def.connectTimeoutMs ?? 0, staleRetry);
       ex.cancelAttempt = (why) => a.cancel(why);
-      let buffer: Readable | undefined;
+      // What goes after the head: nothing, the buffered body (replayable), or the client's stream.
+      let stream = false;
       if (ex.bufferedBody) {
-        buffer = Readable.from([ex.bufferedBody]);
         ex.requestBytes = ex.bufferedBody.length;
       } else if (!ex.hasBody) {
-        // First attempt pipes the (empty) client request; later ones must not re-pipe it.
-        if (ex.bodyConsumed) buffer = Readable.from(EMPTY);
         ex.bodyConsumed = true;
       } else if (ex.bodyConsumed) {
         // A streamed body cannot be replayed (the retry layer never asks; be safe anyway).
@@ -188,24 +165,46 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         return;
       } else {
         ex.bodyConsumed = true;
+        stream = true;
         const cl = Number(ex.headers['content-length']);
         if (Number.isInteger(cl)) ex.requestBytes = cl;
         else ex.req.on('data', (c: Buffer) => { ex.requestBytes += c.length; });
       }
+      const h = ex.headers;
       // Workload metadata is for mesh peers only; a plain upstream is outside the mesh.
-      if (!cluster.mtls && ex.direction !== 'inbound') delete ex.headers[PEER_HEADER];
-      // The normalised string is what goes on the wire (see the header comment).
-      ex.req.url = ex.path;
+      if (!cluster.mtls && ex.direction !== 'inbound') delete h[PEER_HEADER];
+      // http-proxy's deleteLength: some servers wait for a body on these without a length.
+      if ((ex.method === 'DELETE' || ex.method === 'OPTIONS') && h['content-length'] === undefined) {
+        h['content-length'] = '0';
+        delete h['transfer-encoding'];
+      }
+      let proxyReq: ClientRequest;
       try {
-        proxy.web(ex.req, a as unknown as ServerResponse, {
-          target: { protocol: cluster.mtls ? 'https:' : 'http:', host: ep.endpoint.address, port: ep.endpoint.port },
+        proxyReq = (cluster.mtls ? https : http).request({
+          host: ep.endpoint.address,
+          port: ep.endpoint.port,
+          method: ex.method,
+          // The normalised string is what goes on the wire (see the header comment).
+          path: ex.path,
+          headers: h,
           agent,
-          ...(buffer ? { buffer } : {}),
-        }, (err) => fail(a, err as NodeJS.ErrnoException));
+        });
       } catch (err) {
-        // Node throws synchronously on headers it refuses to send.
+        // Node throws synchronously on headers or paths it refuses to send.
         log.warn({ err }, 'upstream request refused by Node');
         a.done(localResponse(400, 'request cannot be forwarded\n'));
+        return;
+      }
+      a.proxyReq = proxyReq;
+      proxyReq.on('error', (err) => fail(a, err as NodeJS.ErrnoException));
+      proxyReq.once('socket', (s: Socket) => onSocket(a, proxyReq, s));
+      proxyReq.once('response', (r: IncomingMessage) => onResponse(a, r));
+      if (stream) {
+        // The client's body flows as it arrives; a client that fails mid-body fails the attempt.
+        ex.req.on('error', (err) => fail(a, err as NodeJS.ErrnoException));
+        ex.req.pipe(proxyReq);
+      } else {
+        proxyReq.end(ex.bufferedBody);
       }
     });
   }
@@ -237,8 +236,6 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     service: (ex) => forward(ex, false),
     shadow,
     shadowStats,
-    close() {
-      proxy.close();
-    },
+    close() {},
   };
 }

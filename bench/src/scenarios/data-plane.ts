@@ -10,7 +10,7 @@ import { writeBenchCerts } from '../certs.js';
 import { startGalley, startMixer, startNatsServer, startPilot, type BenchEnv } from '../control-plane.js';
 import type { PacedResult } from '../paced.js';
 import { startApp, startNginxPair, startNodePair, startOurPair, type Target } from '../pairs.js';
-import { cpuSeconds, memoryAfterGc, MiB, rssBytes, stopAll } from '../procs.js';
+import { cpuSeconds, eventLoopDelay, memoryAfterGc, MiB, rssBytes, stopAll, type LoopDelay } from '../procs.js';
 import { runWrk, type WrkResult } from '../wrk.js';
 import { mkdirSync } from 'node:fs';
 
@@ -33,6 +33,8 @@ export interface DataPlaneResult {
     addedP99Ms: { oursVsDirect1000: number; nginxVsDirect1000: number; oursVsNginx1000: number; oursVsDirect1c: number; nginxVsDirect1c: number };
     addedP50Ms: { oursVsDirect1000: number; nginxVsDirect1000: number };
     addedP90Ms: { oursVsDirect1000: number; nginxVsDirect1000: number };
+    /** Event-loop delay of our two proxies during the paced 1000 rps run (ms). */
+    oursEventLoopDelayMs?: { client: LoopDelay; server: LoopDelay };
   };
   p3: {
     /** vCPU per 1000 rps, per proxy of each pair (mean of client and server), at the paced 1000 rps. */
@@ -107,12 +109,19 @@ export async function runDataPlane(env: BenchEnv, o: DataPlaneOptions, progress:
     const pacedSeconds = o.quick ? 4 : 20;
     const runs: DataPlaneResult['p2']['runs'] = {};
     const vcpu: DataPlaneResult['p3']['vcpuPer1000Rps'] = {};
+    let loopDelay: { client: LoopDelay; server: LoopDelay } | undefined;
     for (const t of [direct, nginxPair, ours, nodePair]) {
       const oneConnection = await runPaced(env, t, 200, 1, pacedSeconds);
+      if (t === ours) await Promise.all(t.procs.map((p) => eventLoopDelay(p)));
       const cpu0 = t.procs.map((p) => cpuSeconds(p.pid));
       const w0 = performance.now();
       const rate1000c16 = await runPaced(env, t, 1000, 16, pacedSeconds);
       const wall = (performance.now() - w0) / 1000;
+      if (t === ours) {
+        const [client, server] = await Promise.all(t.procs.map((p) => eventLoopDelay(p)));
+        loopDelay = { client: client!, server: server! };
+        progress(`P2 ${t.name}: event-loop delay p99 client ${client!.p99} ms, server ${server!.p99} ms`);
+      }
       const cpu = t.procs.map((p, i) => cpuSeconds(p.pid) - cpu0[i]!);
       if (t.procs.length === 2) {
         // The wall time includes the paced run's warm-up second and its ramp; rps over the whole window.
@@ -164,6 +173,7 @@ export async function runDataPlane(env: BenchEnv, o: DataPlaneOptions, progress:
           oursVsDirect1000: d(pr(ours.name).rate1000c16.latencyMs.p90, pr('direct').rate1000c16.latencyMs.p90),
           nginxVsDirect1000: d(pr(nginxPair.name).rate1000c16.latencyMs.p90, pr('direct').rate1000c16.latencyMs.p90),
         },
+        ...(loopDelay ? { oursEventLoopDelayMs: loopDelay } : {}),
       },
       p3: {
         vcpuPer1000Rps: vcpu,

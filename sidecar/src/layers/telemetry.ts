@@ -1,5 +1,6 @@
 // Builds the ReportRecord once the exchange is over (the hook runs after the response ended
-// or the client left), so the request path only pushes one closure.
+// or the client left), so the request path only pushes one closure; the record's peer halves
+// are built once per endpoint or service and shared (DestinationCache).
 
 import { performance } from 'node:perf_hooks';
 import type { PeerInfo, ReportRecord } from '#api';
@@ -21,33 +22,72 @@ function splitHost(authority: string): string {
   return colon > 0 && !authority.endsWith(']') ? authority.slice(0, colon) : authority;
 }
 
-export function buildRecord(ex: Exchange, status: number, kind: 'source' | 'destination', self: PeerInfo): ReportRecord {
-  let source: PeerInfo;
-  let destination: PeerInfo;
-  let service: string;
-  let serviceName: string;
-  let serviceNamespace: string;
-  if (kind === 'source') {
-    source = self;
-    destination = ex.endpoint?.destination ?? UNKNOWN;
+type Destination = ReportRecord['destination'];
+
+/**
+ * The destination half of a record is the same for every request to one endpoint (source
+ * side) or to one local service (destination side): built once and shared by the records
+ * (they are only serialised), so a request costs the numbers and strings it really carries.
+ * Source side: keyed by the endpoint (each belongs to one cluster); destination side: by the
+ * service, for the current `self` (a new certificate gives a new `self`, hence a new cache).
+ */
+export class DestinationCache {
+  private readonly byEndpoint = new WeakMap<object, Destination>();
+  private byService = new Map<string, Destination>();
+  private selfFor: PeerInfo | undefined;
+
+  /** Source side: the endpoint's workload with its cluster's service; undefined when it
+   *  depends on the request (no endpoint, or a service named by the authority). */
+  endpoint(ex: Exchange): Destination | undefined {
+    const e = ex.endpoint;
     const c = ex.cluster;
-    service = c && c.service !== 'unknown' ? c.service : splitHost(ex.authority) || 'unknown';
-    serviceName = c && c.service !== 'unknown' ? c.serviceName : service;
-    serviceNamespace = c?.serviceNamespace || 'unknown';
-  } else {
-    source = ex.source ?? UNKNOWN;
-    destination = self;
-    service = ex.destinationService ?? 'unknown';
-    const parts = service.split('.');
-    serviceName = parts[0] ?? service;
-    serviceNamespace = parts.length > 1 ? parts[1]! : self.namespace;
+    if (!e || !c || c.service === 'unknown') return undefined;
+    let d = this.byEndpoint.get(e);
+    if (!d) {
+      d = { ...e.destination, service: c.service, serviceName: c.serviceName, serviceNamespace: c.serviceNamespace || 'unknown' };
+      this.byEndpoint.set(e, d);
+    }
+    return d;
   }
+
+  /** Destination side: this workload serving `service`. */
+  local(self: PeerInfo, service: string): Destination {
+    if (self !== this.selfFor) { this.byService = new Map(); this.selfFor = self; }
+    let d = this.byService.get(service);
+    if (!d) {
+      const parts = service.split('.');
+      d = { ...self, service, serviceName: parts[0] ?? service, serviceNamespace: parts.length > 1 ? parts[1]! : self.namespace };
+      // A workload serves a handful of names; the bound only guards against Host-header noise.
+      if (this.byService.size >= 64) this.byService.clear();
+      this.byService.set(service, d);
+    }
+    return d;
+  }
+}
+
+function destinationOf(ex: Exchange, kind: 'source' | 'destination', self: PeerInfo, cache: DestinationCache | undefined): Destination {
+  if (kind === 'destination') {
+    const service = ex.destinationService ?? 'unknown';
+    if (cache) return cache.local(self, service);
+    const parts = service.split('.');
+    return { ...self, service, serviceName: parts[0] ?? service, serviceNamespace: parts.length > 1 ? parts[1]! : self.namespace };
+  }
+  const cached = cache?.endpoint(ex);
+  if (cached) return cached;
+  const destination = ex.endpoint?.destination ?? UNKNOWN;
+  const c = ex.cluster;
+  const service = c && c.service !== 'unknown' ? c.service : splitHost(ex.authority) || 'unknown';
+  const serviceName = c && c.service !== 'unknown' ? c.serviceName : service;
+  return { ...destination, service, serviceName, serviceNamespace: c?.serviceNamespace || 'unknown' };
+}
+
+export function buildRecord(ex: Exchange, status: number, kind: 'source' | 'destination', self: PeerInfo, cache?: DestinationCache): ReportRecord {
   const rid = ex.headers['x-request-id'];
   const q = ex.path.indexOf('?');
   const record: ReportRecord = {
     reporter: kind,
-    source,
-    destination: { ...destination, service, serviceName, serviceNamespace },
+    source: kind === 'source' ? self : ex.source ?? UNKNOWN,
+    destination: destinationOf(ex, kind, self, cache),
     protocol: 'http',
     method: ex.method,
     path: q < 0 ? ex.path : ex.path.slice(0, q),
@@ -64,7 +104,8 @@ export function buildRecord(ex: Exchange, status: number, kind: 'source' | 'dest
 }
 
 export function telemetryLayer(opts: TelemetryLayerOptions): Layer {
-  const hook = (ex: Exchange, status: number) => opts.reporter.record(buildRecord(ex, status, opts.kind, opts.self()));
+  const cache = new DestinationCache();
+  const hook = (ex: Exchange, status: number) => opts.reporter.record(buildRecord(ex, status, opts.kind, opts.self(), cache));
   return (next) => (ex) => {
     ex.onEnd.push(hook);
     return next(ex);
