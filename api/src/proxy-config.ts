@@ -131,6 +131,12 @@ export interface ClusterTls {
   /** For ISTIO_MUTUAL: the SPIFFE ids a server may present (from the registry). */
   subjectAltNames?: string[];
   sni?: string;
+  /** SIMPLE and MUTUAL (DestinationRule tls): files in the proxy's filesystem, PEM. Without
+   *  caCertificates the server is verified against the system roots. */
+  caCertificates?: string;
+  /** MUTUAL: the client certificate (chain) and its key the proxy presents. */
+  clientCertificate?: string;
+  privateKey?: string;
 }
 
 export interface OutlierConfig {
@@ -213,10 +219,38 @@ export interface Listener {
   routeConfig?: string;
   /** TCP listeners forward to one cluster. */
   cluster?: string;
+  /** TCP listeners: the service hostname they front (`tcp-echo.default.svc.cluster.local`),
+   *  so a proxy finds the listener for a `host:port` its app connects to. */
+  service?: string;
+  /** TCP listeners with a VirtualService `tcp` route: weighted destinations (Envoy's tcp_proxy
+   *  weighted_clusters); when present, `cluster` is the first of them. */
+  weightedClusters?: { name: string; weight: number }[];
   /** Inbound: the peer authentication mode in force. */
   mtlsMode?: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
   /** Gateways: the hosts its servers accept. */
   hosts?: string[];
+  /** Gateways: TLS termination on this port, one entry per Gateway server; the client's SNI
+   *  picks the entry (exact host, then `*.suffix`, then `*`). Absent: plain HTTP. */
+  tls?: GatewayTlsServer[];
+  /** Gateways, plain ports: hosts whose requests get a 301 to https (server tls.httpsRedirect). */
+  httpsRedirectHosts?: string[];
+}
+
+/** A Gateway server's TLS settings as the gateway proxy reads them: file paths and a
+ *  credential name, never key material (config dumps show it). */
+export interface GatewayTlsServer {
+  hosts: string[];
+  /** SIMPLE: server certificate only; MUTUAL: client certificates required and verified. */
+  mode: 'SIMPLE' | 'MUTUAL';
+  serverCertificate?: string;
+  privateKey?: string;
+  caCertificates?: string;
+  /** Resolved by the gateway in its credential folder: `<name>.crt`/`.key` or `<name>/tls.crt`,`tls.key` (`ca.crt`). */
+  credentialName?: string;
+  /** MUTUAL: accepted client certificate SANs (empty: any the CA signed). */
+  subjectAltNames?: string[];
+  minProtocolVersion?: string;
+  maxProtocolVersion?: string;
 }
 
 export interface ProxyConfig {

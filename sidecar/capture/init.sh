@@ -2,7 +2,10 @@
 # Sidecar start in compose mode (runs as root, in the app container's network namespace):
 #  1. transparent capture with iptables (nat table, nf_tables backend), like istio-init:
 #     - MESH_OUTPUT: the app's outbound TCP (not to loopback, not from the proxy's own uid)
-#       -> the sidecar's outbound listener;
+#       -> the sidecar's outbound listener; TCP services declared in MESH_TCP_UPSTREAMS
+#       (host:servicePort=localPort) first: their service port -> the sidecar's loopback
+#       listener for it (one rule per destination port, so the port tells the sidecar which
+#       service: Node cannot read SO_ORIGINAL_DST);
 #     - MESH_PREROUTING: TCP arriving for the app's ports -> the mTLS inbound listener, so
 #       plaintext sent straight to the app port is refused;
 #  2. run the sidecar as istio-proxy (uid 1337) with setpriv, watching the namespace.
@@ -11,7 +14,8 @@
 #
 # Env: MESH_CAPTURE (auto | none; default auto), MESH_CAPTURE_PORTS (comma list of
 # destination ports to capture; empty = all TCP), MESH_APP_PORTS (name:port[:targetPort],...),
-# MESH_INBOUND_PORT (15006), MESH_OUTBOUND_PORT (15001), MESH_PROXY_UID (1337),
+# MESH_TCP_UPSTREAMS (host:servicePort=localPort,...), MESH_INBOUND_PORT (15006),
+# MESH_OUTBOUND_PORT (15001), MESH_PROXY_UID (1337),
 # MESH_IPTABLES (iptables binary; default iptables-nft when present, else iptables),
 # MESH_CERT_DIR (created and handed to the proxy user), MESH_NETNS_WATCH (true: exit when
 # the app's network namespace goes away), MESH_NETNS_WATCH_SECONDS (2). Arguments: the
@@ -49,6 +53,14 @@ ports_of() {
   done
 }
 
+# host:servicePort=localPort -> "servicePort localPort" lines (malformed entries are skipped;
+# the sidecar itself refuses them at start with a clear error).
+tcp_upstreams() {
+  for spec in $(echo "${MESH_TCP_UPSTREAMS:-}" | tr ',' ' '); do
+    echo "$spec" | awk -F'[:=]' '{ if (NF == 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/) print $2, $3 }'
+  done
+}
+
 # name:servicePort[:targetPort] -> both ports, deduplicated.
 app_ports() {
   for spec in $(echo "${MESH_APP_PORTS:-}" | tr ',' ' '); do
@@ -68,6 +80,11 @@ install_capture() {
   # 127.0.0.11), never the proxy's own connections (that would loop).
   ipt -A MESH_OUTPUT -d 127.0.0.0/8 -j RETURN || return 1
   ipt -A MESH_OUTPUT -m owner --uid-owner "$PROXY_UID" -j RETURN || return 1
+  # TCP services: their port goes to the sidecar's listener for that service (before the
+  # catch-all to the HTTP outbound listener).
+  tcp_upstreams | while read -r service_port local_port; do
+    ipt -A MESH_OUTPUT -p tcp --dport "$service_port" -j REDIRECT --to-ports "$local_port" || exit 1
+  done || return 1
   capture_ports="$(ports_of "${MESH_CAPTURE_PORTS:-}")"
   if [ -z "$capture_ports" ]; then
     ipt -A MESH_OUTPUT -p tcp -j REDIRECT --to-ports "$OUTBOUND_PORT" || return 1
@@ -90,7 +107,7 @@ if [ "$CAPTURE" = none ]; then
 elif [ "$(id -u)" != 0 ]; then
   log warn "not root: no capture, explicit mode (apps must use HTTP_PROXY=http://127.0.0.1:${OUTBOUND_PORT})"
 elif install_capture 2>/tmp/mesh-capture.err; then
-  log info "capture installed with $MESH_IPTABLES: outbound ports [${MESH_CAPTURE_PORTS:-all}] -> ${OUTBOUND_PORT}, app ports [$(app_ports | tr "\n" " " | sed "s/ $//")] -> ${INBOUND_PORT}"
+  log info "capture installed with $MESH_IPTABLES: TCP upstreams [$(tcp_upstreams | tr ' \n' '> ' | sed 's/ $//')], outbound ports [${MESH_CAPTURE_PORTS:-all}] -> ${OUTBOUND_PORT}, app ports [$(app_ports | tr "\n" " " | sed "s/ $//")] -> ${INBOUND_PORT}"
 else
   reason="$(tr '\n"' ' ' </tmp/mesh-capture.err | cut -c1-300)"
   log warn "iptables failed (no NET_ADMIN?): explicit mode (apps must use HTTP_PROXY=http://127.0.0.1:${OUTBOUND_PORT}): ${reason}"

@@ -447,13 +447,21 @@ export function compileProxyConfig(config: ProxyConfig, version: string, opts: C
       fail('unknownRouteConfig', `${place}.routeConfig`, `unknown route configuration ${JSON.stringify(l.routeConfig)}`);
     }
     if (l.cluster !== undefined && !clusters.has(l.cluster)) fail('unknownCluster', `${place}.cluster`, `unknown cluster ${JSON.stringify(l.cluster)}`);
+    if (l.weightedClusters !== undefined) {
+      isArray(l.weightedClusters, `${place}.weightedClusters`);
+      for (const w of l.weightedClusters) {
+        if (!clusters.has(w?.name)) fail('unknownCluster', `${place}.weightedClusters`, `unknown cluster ${JSON.stringify(w?.name)}`);
+        checkNonNegative(w.weight, `${place}.weightedClusters[${w.name}].weight`);
+      }
+    }
     if (l.kind === 'gateway') {
       if (l.routeConfig === undefined) fail('unknownRouteConfig', `${place}.routeConfig`, 'gateway listener without a route configuration');
       if (gatewayListeners.has(l.port)) fail('duplicate', place, `two gateway listeners on port ${l.port}`);
       gatewayListeners.set(l.port, l);
     } else if (l.kind === 'inbound') {
       out.inbound = l;
-    } else {
+    } else if (l.protocol !== 'TCP') {
+      // TCP listeners (one per TCP service port) are read by tcp/outbound.ts from the config.
       out.outbound = l;
     }
   }

@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
@@ -27,10 +28,12 @@ import { inboundPolicyOf, prepareInboundPolicy } from './inbound-policy.js';
 import { hardenServer, listenOn, type ListeningServer } from './listen.js';
 import { decodePeerHeader, PEER_HEADER, peerOf, xfcc } from './peer.js';
 import { serveExchange } from './serve.js';
+import { TcpInbound } from './tcp/inbound.js';
+import { closeTunnels, isWebSocketUpgrade, planeUpgrades, refuseUpgrade, serveUpgrade } from './upgrade.js';
 import { statsLayer } from './stats.js';
 import type { TlsIdentity } from './tls-identity.js';
 import { serviceForPort, type WorkloadSpec } from './workload.js';
-import { clusterName } from '#api';
+import { clusterName, DEFAULT_TRUST_DOMAIN, parseSpiffeId, type PeerInfo } from '#api';
 
 /** One local cluster per workload port (`inbound|9080||` -> 127.0.0.1:targetPort), compiled
  *  with the same code as pushed config, so inbound works before pilot has spoken. */
@@ -102,7 +105,7 @@ export function authzRequestOf(ex: Exchange): AuthzRequest {
 }
 
 /** Fetches a jwksUri through this proxy's own outbound listener, so mesh names resolve. */
-function meshFetch(plane: DataPlane): (uri: string) => Promise<string> {
+export function meshFetch(plane: DataPlane): (uri: string) => Promise<string> {
   return async (uri) => {
     const outbound = plane.outboundAddress;
     const url = new URL(uri);
@@ -126,7 +129,8 @@ function meshFetch(plane: DataPlane): (uri: string) => Promise<string> {
   };
 }
 
-export function inboundService(plane: DataPlane): Service {
+/** `terminal`: the HTTP forwarder, or the upgrade forwarder for WebSocket (upgrade.ts). */
+export function inboundService(plane: DataPlane, terminal: Service = plane.forwarder.service): Service {
   const policy = () => inboundPolicyOf(plane.current).policy;
   const jwks = new JwksCache(meshFetch(plane));
   return stack([
@@ -150,7 +154,7 @@ export function inboundService(plane: DataPlane): Service {
     // Mixer policy after RBAC, as Istio 1.1 orders its filters; answered from the check cache.
     ...(plane.policy ? [policyLayer({ client: plane.policy, side: 'inbound', proxyId: plane.workload.proxyId, self: () => plane.selfPeer() })] : []),
     balanceLayer,
-  ], plane.forwarder.service);
+  ], terminal);
 }
 
 function tlsOptions(id: TlsIdentity) {
@@ -166,6 +170,24 @@ export interface InboundServers {
   front: net.Server;
   tls: https.Server;
   plain: http.Server;
+  /** Open WebSocket tunnels (client sockets), ended when the listener closes. */
+  tunnels: Set<Duplex>;
+  /** TCP streams on the inbound port. */
+  tcp: TcpInbound;
+}
+
+/**
+ * Istio's trust domain validation: a chain to the mesh's roots is not enough, the peer's
+ * SPIFFE id must name this mesh's trust domain. A certificate the CA signed for another
+ * domain, or with no SPIFFE id at all, is closed before any byte is read from it.
+ */
+function inTrustDomain(plane: DataPlane, socket: TLSSocket): boolean {
+  const own = parseSpiffeId(plane.selfPeer().principal)?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  const principal = peerOf(socket).principal;
+  if (parseSpiffeId(principal)?.trustDomain === own) return true;
+  plane.log.debug({ peer: principal || '(no SPIFFE id)', trustDomain: own }, 'inbound mTLS peer outside the trust domain refused');
+  socket.destroy();
+  return false;
 }
 
 export function createInboundServer(plane: DataPlane): InboundServers {
@@ -188,6 +210,16 @@ export function createInboundServer(plane: DataPlane): InboundServers {
   // A new certificate or trust bundle applies to new handshakes; open connections carry on.
   plane.identity.onChange((next) => tls.setSecureContext(tlsOptions(next)));
   tls.on('tlsClientError', (err) => plane.log.debug({ err: err.message }, 'inbound TLS handshake refused'));
+  // TCP streams share the mTLS port, told apart by their SNI (tcp/sni.ts): the https server's
+  // own connection listener is kept for everything else.
+  const tcp = new TcpInbound(plane);
+  const httpOnSecure = tls.listeners('secureConnection') as ((s: TLSSocket) => void)[];
+  tls.removeAllListeners('secureConnection');
+  tls.on('secureConnection', (s: TLSSocket) => {
+    if (!inTrustDomain(plane, s)) return;
+    if (tcp.claim(s)) return;
+    for (const fn of httpOnSecure) fn.call(tls, s);
+  });
   hardenServer(tls);
 
   const plain = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -206,11 +238,35 @@ export function createInboundServer(plane: DataPlane): InboundServers {
     serveExchange(ex, service, res, plane.log);
   });
   hardenServer(plain);
+
+  // WebSocket: the same checks as a request (mTLS peer, STRICT per port, JWT, RBAC, policy),
+  // then a tunnel to the app.
+  const tunnels = new Set<Duplex>();
+  const upgrades = inboundService(plane, planeUpgrades(plane).forward);
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isWebSocketUpgrade(req)) { refuseUpgrade(socket, 403, 'upgrade failed: only websocket upgrades are proxied\n'); return; }
+    const ex = newExchange(req, 'inbound', performance.now());
+    prepareInboundHeaders(plane, ex);
+    serveUpgrade(ex, upgrades, socket, head, plane.log, tunnels);
+  };
+  tls.on('upgrade', onUpgrade);
+  plain.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const host = typeof req.headers.host === 'string' ? req.headers.host : '';
+    if (inboundPolicyOf(plane.current).modeFor(servicePortOf(host.toLowerCase())) === 'STRICT') {
+      plane.log.debug({ host }, 'plaintext upgrade refused on a STRICT port');
+      socket.destroy();
+      return;
+    }
+    onUpgrade(req, socket, head);
+  });
   // Connection tracking (closeIdleConnections) starts on 'listening'; these never listen themselves.
   tls.emit('listening');
   plain.emit('listening');
 
-  const front = net.createServer((socket) => {
+  // noDelay: an http(s) server sets TCP_NODELAY on the sockets it accepts, a bare net.Server
+  // does not; without it Node's separate head and body writes meet the peer's delayed ACK
+  // (Nagle), up to 40 ms per response.
+  const front = net.createServer({ noDelay: true }, (socket) => {
     const onError = () => socket.destroy();
     const onIdle = () => socket.destroy();
     socket.on('error', onError);
@@ -235,20 +291,35 @@ export function createInboundServer(plane: DataPlane): InboundServers {
       }
     });
   });
-  return { front, tls, plain };
+  return { front, tls, plain, tunnels, tcp };
 }
+
+/** What the requests of one mTLS connection share: the client sidecar sends the same peer
+ *  header on each of them, and the XFCC value depends only on the peer and on this proxy; so
+ *  both are decoded and built once per connection, not per request (issue 8). */
+interface ConnectionPeer { header: string | undefined; by: string; source: PeerInfo; xfcc: string }
+const connectionPeers = new WeakMap<TLSSocket, ConnectionPeer>();
 
 export function prepareInboundHeaders(plane: DataPlane, ex: Exchange): void {
   const h = ex.headers;
   ex.hasBody = requestHasBody(h);
   stripHopByHop(h);
   const socket = ex.req.socket;
-  const meta = decodePeerHeader(h[PEER_HEADER]);
+  const raw = h[PEER_HEADER];
   delete h[PEER_HEADER];
   if (socket instanceof TLSSocket) {
-    const peer = peerOf(socket);
-    ex.source = meta ? { ...meta, principal: peer.principal } : { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: peer.principal };
-    h['x-forwarded-client-cert'] = xfcc(plane.selfPeer().principal, peer);
+    const header = typeof raw === 'string' ? raw : undefined;
+    const by = plane.selfPeer().principal;
+    let c = connectionPeers.get(socket);
+    if (!c || c.header !== header || c.by !== by) {
+      const peer = peerOf(socket);
+      const meta = decodePeerHeader(raw);
+      const source: PeerInfo = meta ? { ...meta, principal: peer.principal } : { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: peer.principal };
+      c = { header, by, source, xfcc: xfcc(by, peer) };
+      connectionPeers.set(socket, c);
+    }
+    ex.source = c.source;
+    h['x-forwarded-client-cert'] = c.xfcc;
   } else {
     // Plaintext: nothing the client says about itself is authenticated.
     ex.source = { workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown', principal: '' };
@@ -263,6 +334,8 @@ export async function startInbound(plane: DataPlane, host: string, port: number)
   return {
     ...l,
     async close(graceMs = 2000) {
+      closeTunnels(s.tunnels);
+      s.tcp.closeAll();
       const closed = l.close(graceMs);
       s.tls.closeIdleConnections();
       s.plain.closeIdleConnections();

@@ -35,11 +35,15 @@ export function closeServer(server: ClosableServer, graceMs = 2000): Promise<voi
   });
 }
 
-/** Behaviour every HTTP listener shares: bad requests get a 400, CONNECT is refused. */
+/**
+ * Behaviour every HTTP listener shares: bad requests get a 400 (431 when the head is over
+ * the limit, as Node answers without a listener), CONNECT is refused.
+ */
 export function hardenServer(server: HttpServer): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') { socket.destroy(); return; }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   server.on('connect', (_req, socket) => {
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

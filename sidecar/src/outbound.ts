@@ -4,6 +4,7 @@
 // forwards over mTLS to an endpoint of the chosen cluster.
 
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CompiledRouteTable } from './compile.js';
@@ -19,6 +20,7 @@ import { PEER_HEADER } from './peer.js';
 import { serveExchange } from './serve.js';
 import { statsLayer } from './stats.js';
 import { hardenServer, listenOn, type ListeningServer } from './listen.js';
+import { closeTunnels, isWebSocketUpgrade, planeUpgrades, refuseUpgrade, serveUpgrade } from './upgrade.js';
 
 /** `reviews:9080` -> `9080`; no port -> `80` (the route configuration's name). */
 export function destinationPort(authority: string): string {
@@ -29,13 +31,16 @@ export function destinationPort(authority: string): string {
 
 /** The listener stack outbound and gateway listeners share; they differ in how they pick the
  *  route table. */
-export function outboundService(plane: DataPlane, table: (ex: Exchange) => CompiledRouteTable | undefined, opts: { passthrough?: boolean } = {}): Service {
+export function outboundService(plane: DataPlane, table: (ex: Exchange) => CompiledRouteTable | undefined, opts: { passthrough?: boolean; upgrade?: boolean } = {}): Service {
+  // Upgrades (WebSocket) take the same layers and end in the upgrade forwarder (upgrade.ts).
+  const upgrades = opts.upgrade ? planeUpgrades(plane) : undefined;
+  const unknownHost = upgrades ? upgrades.unknownHost : unknownHostService(plane);
   return stack([
     statsLayer(plane.counters),
     telemetryLayer({ reporter: plane.telemetry, kind: 'source', self: () => plane.selfPeer() }),
     normalizeLayer,
-    routeLayer({ table, ...(opts.passthrough ? { unknownHost: unknownHostService(plane) } : {}) }),
-  ], plane.dispatch);
+    routeLayer({ table, ...(opts.passthrough ? { unknownHost } : {}) }),
+  ], upgrades ? upgrades.dispatch : plane.dispatch);
 }
 
 /** Headers every request leaving this workload carries; what the app sent cannot spoof them. */
@@ -49,17 +54,28 @@ export function prepareOutboundHeaders(plane: DataPlane, ex: Exchange): void {
   h[PEER_HEADER] = plane.peerHeader;
 }
 
-export function createOutboundServer(plane: DataPlane): http.Server {
-  const service = outboundService(plane, (ex) => plane.current?.routeTables.get(destinationPort(ex.authority)), { passthrough: true });
+export function createOutboundServer(plane: DataPlane, tunnels: Set<Duplex> = new Set()): http.Server {
+  const table = (ex: Exchange) => plane.current?.routeTables.get(destinationPort(ex.authority));
+  const service = outboundService(plane, table, { passthrough: true });
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const ex = newExchange(req, 'outbound', performance.now());
     prepareOutboundHeaders(plane, ex);
     serveExchange(ex, service, res, plane.log);
   });
   hardenServer(server);
+  const upgrades = outboundService(plane, table, { passthrough: true, upgrade: true });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isWebSocketUpgrade(req)) { refuseUpgrade(socket, 403, 'upgrade failed: only websocket upgrades are proxied\n'); return; }
+    const ex = newExchange(req, 'outbound', performance.now());
+    prepareOutboundHeaders(plane, ex);
+    serveUpgrade(ex, upgrades, socket, head, plane.log, tunnels);
+  });
   return server;
 }
 
 export async function startOutbound(plane: DataPlane, host: string, port: number): Promise<ListeningServer> {
-  return listenOn(createOutboundServer(plane), host, port);
+  const tunnels = new Set<Duplex>();
+  const l = await listenOn(createOutboundServer(plane, tunnels), host, port);
+  // Tunnels are not HTTP connections any more: the server would wait for them forever.
+  return { ...l, close: (graceMs) => { closeTunnels(tunnels); return l.close(graceMs); } };
 }

@@ -215,6 +215,17 @@ test('a foreign CA and an expired certificate are refused at the handshake', asy
   assert.equal(seen.length, before + 1);
 });
 
+test('a mesh-signed certificate of another trust domain, or without a SPIFFE id, is refused (trust domain validation)', async () => {
+  assert.equal((await apply(policy())).ok, true);
+  const before = seen.length;
+  const otherDomain = issueLeaf(ca, 'spiffe://evil.example/ns/default/sa/sleep');
+  assert.notEqual(await refused(mtls(otherDomain, '/get')), 'answered 200');
+  const noSpiffe = issueLeaf(ca, 'https://not-a-spiffe-id.example/');
+  assert.notEqual(await refused(mtls(noSpiffe, '/get')), 'answered 200');
+  assert.equal(seen.length, before, 'nothing reached the app');
+  assert.equal((await mtls(sleepLeaf, '/get')).status, 200);
+});
+
 test('AuthorizationPolicy: empty ALLOW denies all; principals allow only the right SPIFFE id', async () => {
   assert.equal((await apply(policy({ authz: [{ name: 'AuthorizationPolicy/default/allow-nothing', action: 'ALLOW', rules: [] }] }))).ok, true);
   const denied = await mtls(sleepLeaf, '/get');

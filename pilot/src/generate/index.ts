@@ -1,12 +1,12 @@
 // generateProxyConfig: (PushContext, proxy) -> ProxyConfig, a pure function assembled from
 // one builder per concern. Output is sorted so equal inputs give byte-equal config.
-import { parseClusterName, type Cluster, type ClusterLoadAssignment, type ProxyConfig, type RouteConfiguration } from '#api';
+import { clusterName, parseClusterName, type Cluster, type Listener, type ClusterLoadAssignment, type ProxyConfig, type RouteConfiguration } from '#api';
 import type { ProxyDescription } from '../model/proxies.js';
 import type { PushContext } from '../model/push-context.js';
 import { buildInboundClusters, buildOutboundClusters } from './clusters.js';
 import { buildInboundEndpoints, buildOutboundEndpoints } from './endpoints.js';
 import { buildGatewayConfig } from './gateway.js';
-import { buildSidecarListeners } from './listeners.js';
+import { buildSidecarListeners, buildTcpListeners } from './listeners.js';
 import { buildInboundRoutes, buildOutboundRoutes } from './routes.js';
 import { proxyScope, type ProxyScope } from './scope.js';
 import { applyAutoMtls, buildInboundPolicy } from './security.js';
@@ -60,15 +60,28 @@ function emptyCluster(name: string): Cluster {
   };
 }
 
+/** TCP listeners name only clusters the config carries: a `tcp` route to a host outside the
+ *  proxy's scope falls back to the service port's own cluster (never a dangling reference). */
+function tcpListenersWithin(listeners: Listener[], clusters: Cluster[]): Listener[] {
+  const names = new Set(clusters.map((c) => c.name));
+  return listeners.map((l) => {
+    const weighted = l.weightedClusters?.filter((w) => names.has(w.name));
+    const first = weighted?.[0]?.name ?? (l.cluster && names.has(l.cluster) ? l.cluster : undefined);
+    const fallback = l.service ? clusterName('outbound', l.port, '', l.service) : l.cluster;
+    const { weightedClusters: _dropped, ...rest } = l;
+    return { ...rest, cluster: first ?? fallback, ...(weighted && weighted.length > 1 ? { weightedClusters: weighted } : {}) };
+  }).filter((l) => l.cluster !== undefined && names.has(l.cluster));
+}
+
 export function generateProxyConfig(push: PushContext, proxy: ProxyDescription): ProxyConfig {
-  const scope = proxyScope(push, proxy);
+  const scope = proxyScope(push, proxy, push.mesh.outboundTrafficPolicy);
   const sidecar = proxy.kind === 'sidecar';
   const gateway = buildGatewayConfig(push, proxy);
   const routes = sidecar ? [...buildOutboundRoutes(push, proxy, scope.visible), ...buildInboundRoutes(proxy)] : gateway.routes;
   const shared = withRouteTargets(push, routes, outbound(push, scope));
   const clusters = [...shared.clusters, ...buildInboundClusters(proxy)];
   const endpoints = [...shared.endpoints, ...buildInboundEndpoints(proxy)];
-  const listeners = sidecar ? buildSidecarListeners(proxy) : gateway.listeners;
+  const listeners = sidecar ? [...buildSidecarListeners(proxy), ...tcpListenersWithin(buildTcpListeners(push, proxy, scope.visible), clusters)] : gateway.listeners;
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   const inboundPolicy = buildInboundPolicy(push, proxy);
   // The inbound listener shows the workload-wide mode (`meshctl proxy-config listener`).
