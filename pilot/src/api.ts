@@ -33,8 +33,11 @@ export function buildPilotApi(deps: PilotApiDeps): FastifyInstance {
     const snap = deps.registry.snapshot();
     return {
       registries: deps.registries.map((r) => {
-        const extra = r as { connected?: boolean; lastError?: string };
-        return { name: r.name, ...(extra.connected !== undefined ? { connected: extra.connected } : {}), ...(extra.lastError ? { lastError: extra.lastError } : {}) };
+        const extra = r as { connected?: boolean; lastError?: string; resyncs?: number; events?: number };
+        return {
+          name: r.name, ...(extra.connected !== undefined ? { connected: extra.connected } : {}), ...(extra.lastError ? { lastError: extra.lastError } : {}),
+          ...(extra.resyncs !== undefined ? { resyncs: extra.resyncs, events: extra.events ?? 0 } : {}),
+        };
       }),
       services: snap.services,
       instances: snap.instances,

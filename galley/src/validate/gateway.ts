@@ -34,8 +34,25 @@ export function validateGateway(spec: Obj, c: FieldChecker): void {
     const tls = c.object(at(p, 'tls'), o.tls, false, ['httpsRedirect', 'mode', 'serverCertificate', 'privateKey', 'caCertificates',
       'credentialName', 'subjectAltNames', 'verifyCertificateSpki', 'verifyCertificateHash', 'minProtocolVersion', 'maxProtocolVersion', 'cipherSuites']);
     if (tls) {
-      c.bool(at(at(p, 'tls'), 'httpsRedirect'), tls.httpsRedirect);
-      c.string(at(at(p, 'tls'), 'mode'), tls.mode, { oneOf: ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'] });
+      const tp = at(p, 'tls');
+      c.bool(at(tp, 'httpsRedirect'), tls.httpsRedirect);
+      const mode = c.string(at(tp, 'mode'), tls.mode, { oneOf: ['PASSTHROUGH', 'SIMPLE', 'MUTUAL', 'AUTO_PASSTHROUGH', 'ISTIO_MUTUAL', 'OPTIONAL_MUTUAL'] });
+      const files: Record<string, string | undefined> = {};
+      for (const k of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName'] as const) files[k] = c.string(at(tp, k), tls[k], { nonEmpty: true });
+      c.strings(at(tp, 'subjectAltNames'), tls.subjectAltNames);
+      c.strings(at(tp, 'cipherSuites'), tls.cipherSuites);
+      for (const k of ['minProtocolVersion', 'maxProtocolVersion'] as const) c.string(at(tp, k), tls[k], { oneOf: ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'] });
+      // Istio's rules for terminated TLS: a certificate and key (files or a credential), and for
+      // MUTUAL the CA that verifies clients.
+      if ((mode === 'SIMPLE' || mode === 'MUTUAL') && !files.credentialName) {
+        if (!files.serverCertificate) c.error(at(tp, 'serverCertificate'), `${mode} TLS requires serverCertificate (or credentialName)`);
+        if (!files.privateKey) c.error(at(tp, 'privateKey'), `${mode} TLS requires privateKey (or credentialName)`);
+        if (mode === 'MUTUAL' && !files.caCertificates) c.error(at(tp, 'caCertificates'), 'MUTUAL TLS requires caCertificates (or credentialName)');
+      }
+      if (protocol === 'HTTPS' && mode !== undefined && mode !== 'SIMPLE' && mode !== 'MUTUAL') {
+        c.warn(at(tp, 'mode'), `the gateway terminates HTTPS with SIMPLE or MUTUAL only; a ${mode} server on an HTTPS port gets no listener`);
+      }
+      if (tls.httpsRedirect === true && protocol !== undefined && protocol !== 'HTTP') c.warn(at(tp, 'httpsRedirect'), `httpsRedirect applies to HTTP servers; this one is ${protocol}`);
     }
     if ((protocol === 'HTTPS' || protocol === 'TLS') && !tls) c.error(p, `a ${protocol} server needs tls settings`);
   });

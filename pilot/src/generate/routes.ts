@@ -1,7 +1,7 @@
 // HTTP routes: VirtualService http routes translated into ordered Route lists, the
 // sidecar's outbound route configurations (one per service port), and inbound ones.
 import {
-  clusterName, fqdn, hostAliases, protocolFromPortName,
+  clusterName, hostAliases, protocolFromPortName,
   type CorsConfig, type CorsPolicy, type Destination, type FaultPolicy, type HeaderMatcher, type HeaderMutations,
   type HeaderOperations, type HTTPMatchRequest, type HTTPRoute, type Protocol, type Route, type RouteAction,
   type RouteConfiguration, type RouteMatch, type RetryPolicy, type Service, type StringMatch, type StringMatcher, type VirtualHost,
@@ -86,7 +86,7 @@ export function destinationPort(dest: Destination, host: string, push: PushConte
 }
 
 export function destinationCluster(dest: Destination, vsNamespace: string, push: PushContext, contextPort: number): string {
-  const host = fqdn(dest.host, vsNamespace);
+  const host = push.resolveHost(dest.host, vsNamespace);
   return clusterName('outbound', destinationPort(dest, host, push, contextPort), dest.subset ?? '', host);
 }
 

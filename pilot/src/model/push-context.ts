@@ -38,6 +38,14 @@ export interface ResolvedGateway {
 
 export const MESH_GATEWAY = 'mesh';
 
+/** Mesh-wide options (Istio's meshConfig) that a push applies to every proxy. */
+export interface MeshOptions {
+  /** meshConfig.outboundTrafficPolicy.mode: what a sidecar without a Sidecar resource's policy does with unknown hosts. */
+  outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+}
+
+export const DEFAULT_MESH_OPTIONS: MeshOptions = Object.freeze({ outboundTrafficPolicy: 'ALLOW_ANY' });
+
 /** Istio's gateway references: `mesh`, `name` (the resource's namespace), `ns/name`, or 1.1's `name.ns.svc.cluster.local`. */
 export function resolveGatewayRef(ref: string, namespace: string): string {
   if (ref === MESH_GATEWAY) return MESH_GATEWAY;
@@ -80,11 +88,14 @@ export class PushContext {
   private readonly drByHost = new Map<string, ResolvedDestinationRule>();
   private readonly drWildcard: ResolvedDestinationRule[] = [];
 
-  constructor(config: ConfigSnapshot | undefined, readonly registry: RegistrySnapshot) {
+  constructor(config: ConfigSnapshot | undefined, readonly registry: RegistrySnapshot, readonly mesh: MeshOptions = DEFAULT_MESH_OPTIONS) {
     this.configVersion = config?.version;
     const problems: string[] = [];
     const services = new Map<string, Service>();
     for (const s of registry.services) services.set(s.hostname, s);
+    // A host a ServiceEntry declares is used as written (`httpbin.org`, `api.example.com`), as
+    // Istio does; only names no service is registered under get the Kubernetes-style suffix.
+    const resolve = (h: string, ns: string) => resolveHost(h, ns, services);
     const instances = new Map<string, WorkloadInstance[]>();
     for (const i of registry.instances) {
       const list = instances.get(i.service) ?? [];
@@ -114,7 +125,7 @@ export class PushContext {
           const refs = stringList(spec.gateways);
           vss.push({
             key, name: r.metadata.name, namespace: ns, hosts,
-            fqdnHosts: hosts.map((h) => fqdn(h, ns)),
+            fqdnHosts: hosts.map((h) => resolve(h, ns)),
             gateways: refs.length ? [...new Set(refs.map((g) => resolveGatewayRef(g, ns)))] : [MESH_GATEWAY],
             spec, source: r.source,
           });
@@ -124,7 +135,7 @@ export class PushContext {
           const spec = r.spec as unknown as DestinationRuleSpec;
           if (typeof spec.host !== 'string' || !spec.host) { problems.push(`${where}: DestinationRule without host skipped`); break; }
           if (spec.subsets !== undefined && !Array.isArray(spec.subsets)) { problems.push(`${where}: subsets must be a list; skipped`); break; }
-          drs.push({ key, namespace: ns, host: fqdn(spec.host, ns), spec });
+          drs.push({ key, namespace: ns, host: resolve(spec.host, ns), spec });
           break;
         }
         case 'Gateway': {
@@ -189,12 +200,28 @@ export class PushContext {
   instances(hostname: string): readonly WorkloadInstance[] {
     return this.instancesByService.get(hostname) ?? [];
   }
+
+  /** A host as a resource in `namespace` names it -> the registry's hostname (see resolveHost). */
+  resolveHost(host: string, namespace: string): string {
+    return resolveHost(host, namespace, this.services);
+  }
+}
+
+/**
+ * Istio takes hosts with dots as written and makes only short names fully qualified; we also
+ * expand `name.ns` and `name.ns.svc` (Kubernetes' search path), unless a registered service
+ * carries the name as written (a ServiceEntry for `httpbin.org` or `api.example`).
+ */
+export function resolveHost(host: string, namespace: string, services: ReadonlyMap<string, unknown>): string {
+  const h = host.toLowerCase();
+  if (h.includes('.') && services.has(h)) return h;
+  return fqdn(h, namespace);
 }
 
 function keyOf(r: Resource): string {
   try { return resourceKey(r); } catch { return `${String(r?.kind)}/?`; }
 }
 
-export function buildPushContext(config: ConfigSnapshot | undefined, registry: RegistrySnapshot): PushContext {
-  return new PushContext(config, registry);
+export function buildPushContext(config: ConfigSnapshot | undefined, registry: RegistrySnapshot, mesh?: MeshOptions): PushContext {
+  return new PushContext(config, registry, mesh);
 }

@@ -6,7 +6,7 @@ import { subjects, type ConfigAck, type ConfigPush, type Logger, type ProxyAnnou
 import { generateProxyConfig } from '../generate/index.js';
 import type { ConfigStore } from '../model/config-store.js';
 import type { ProxyChange, ProxyRegistry } from '../model/proxies.js';
-import { buildPushContext, type PushContext } from '../model/push-context.js';
+import { buildPushContext, type MeshOptions, type PushContext } from '../model/push-context.js';
 import type { ServiceRegistry } from '../registry/service-registry.js';
 import type { PilotMetrics } from '../metrics.js';
 import { Debouncer } from './debounce.js';
@@ -22,6 +22,8 @@ export interface PusherDeps {
   log: Logger;
   metrics: PilotMetrics;
   debounce: { quietMs: number; maxMs: number };
+  /** Mesh-wide options (meshConfig); default ALLOW_ANY. */
+  mesh?: MeshOptions;
   now?: () => number;
 }
 
@@ -102,7 +104,7 @@ export class Pusher {
   /** The current PushContext, built at most once per change. */
   pushContext(): PushContext {
     if (!this.context) {
-      this.context = buildPushContext(this.deps.config.snapshot, this.deps.registry.snapshot());
+      this.context = buildPushContext(this.deps.config.snapshot, this.deps.registry.snapshot(), this.deps.mesh);
       this.deps.metrics.services.set(this.context.services.size);
       for (const p of this.context.problems) this.deps.log.warn({ code: 'PILOT_RESOURCE_SKIPPED' }, p);
     }
