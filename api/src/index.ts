@@ -6,6 +6,7 @@ export * from './registry.js';
 export * from './proxy-config.js';
 export * from './bus.js';
 export * from './bus-client.js';
+export * from './proxy-bus.js';
 export * from './match.js';
 export * from './names.js';
 export * from './settings.js';

@@ -1,6 +1,8 @@
 // Every tunable is declared once, typed, with its default and a line of help; the README's
 // table of settings is generated from these declarations (`npm run docs:settings`).
 
+import { readFileSync } from 'node:fs';
+
 export interface SettingSpec<T> {
   env: string;
   default: T;
@@ -59,6 +61,14 @@ export interface SettingsDeclaration<S extends Record<string, SettingSpec<unknow
   load(env?: NodeJS.ProcessEnv): SettingValues<S>;
 }
 
+function readSettingFile(env: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new SettingsError(env, file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export function declareSettings<S extends Record<string, SettingSpec<unknown>>>(component: string, specs: S): SettingsDeclaration<S> {
   return {
     component,
@@ -66,7 +76,10 @@ export function declareSettings<S extends Record<string, SettingSpec<unknown>>>(
     load(env = process.env) {
       const out: Record<string, unknown> = {};
       for (const [key, spec] of Object.entries(specs)) {
-        const raw = env[spec.env];
+        let raw = env[spec.env];
+        // `<VAR>_FILE` names a file holding the value (secrets on a volume, as Docker images do).
+        const file = env[`${spec.env}_FILE`];
+        if ((raw === undefined || raw === '') && file) raw = readSettingFile(`${spec.env}_FILE`, file);
         out[key] = raw === undefined || raw === '' ? spec.default : spec.parse(raw);
       }
       return out as SettingValues<S>;

@@ -1,10 +1,15 @@
 // The bus locked down: one NATS user per component and per proxy, each allowed only the
 // subjects its part of the contract (api/src/bus.ts) needs. A sidecar can receive only its own
-// proxy's config, cannot publish config or snapshots, and cannot answer citadel's sign subject.
+// proxy's config, cannot publish config or snapshots, cannot answer citadel's sign subject, and
+// can speak to pilot only as itself (its scoped subjects).
 // Pure: renders the nats-server config text; the launcher writes it (0600) and points nats at it.
 
-import { createHmac } from 'node:crypto';
-import { natsInboxPrefix, subjects } from '#api';
+import { createHmac, randomBytes } from 'node:crypto';
+import {
+  natsInboxPrefix, proxyBusVerbs, proxyScopedConfigPattern, proxyScopedConfigSubject, proxyScopedPattern, proxyScopedSubject, subjects,
+  workloadScopedConfigPattern, workloadScopedPattern,
+  type ProxyBusScope,
+} from '#api';
 
 export interface NatsPermissions {
   publish: string[];
@@ -42,8 +47,11 @@ export function componentPermissions(c: ControlComponent): NatsPermissions {
       return { publish: [subjects.configSnapshot], subscribe: [subjects.configSnapshotGet, own], allowResponses: true };
     case 'pilot':
       return {
-        publish: [subjects.pilotHello, 'mesh.proxy.*.config', subjects.configSnapshotGet],
-        subscribe: [subjects.proxyAnnounce, subjects.proxyHeartbeat, subjects.proxyDepart, subjects.proxyAck, subjects.configSnapshot, own],
+        publish: [subjects.pilotHello, 'mesh.proxy.*.config', proxyScopedConfigPattern, subjects.configSnapshotGet],
+        subscribe: [
+          subjects.proxyAnnounce, subjects.proxyHeartbeat, subjects.proxyDepart, subjects.proxyAck,
+          ...proxyBusVerbs.map(proxyScopedPattern), subjects.configSnapshot, own,
+        ],
         allowResponses: true,
       };
     case 'mixer':
@@ -55,13 +63,15 @@ export function componentPermissions(c: ControlComponent): NatsPermissions {
   }
 }
 
-export function proxyPermissions(proxyId: string): NatsPermissions {
+/** A proxy may speak to pilot only on its own scoped subjects (the subject proves who it is:
+ *  api/src/proxy-bus.ts), receive only its own config, and answer nothing. */
+export function proxyPermissions(scope: ProxyBusScope): NatsPermissions {
   return {
     publish: [
-      subjects.proxyAnnounce, subjects.proxyHeartbeat, subjects.proxyDepart, subjects.proxyAck,
+      ...proxyBusVerbs.map((v) => proxyScopedSubject(v, scope)),
       subjects.certSign, subjects.trustBundleGet, subjects.telemetryReport, subjects.policyCheck,
     ],
-    subscribe: [subjects.proxyConfig(proxyId), subjects.pilotHello, subjects.trustBundle, subjects.policyChanged, inbox(proxyNatsUser(proxyId))],
+    subscribe: [proxyScopedConfigSubject(scope), subjects.pilotHello, subjects.trustBundle, subjects.policyChanged, inbox(proxyNatsUser(scope.proxyId))],
     allowResponses: false,
   };
 }
@@ -70,9 +80,9 @@ export function controlUsers(secret: string): NatsUser[] {
   return (['citadel', 'galley', 'pilot', 'mixer'] as const).map((c) => ({ user: c, password: natsPassword(secret, c), permissions: componentPermissions(c) }));
 }
 
-export function proxyUser(secret: string, proxyId: string): NatsUser {
-  const user = proxyNatsUser(proxyId);
-  return { user, password: natsPassword(secret, user), permissions: proxyPermissions(proxyId) };
+export function proxyUser(secret: string, scope: ProxyBusScope): NatsUser {
+  const user = proxyNatsUser(scope.proxyId);
+  return { user, password: natsPassword(secret, user), permissions: proxyPermissions(scope) };
 }
 
 /** nats-server configuration text (its format accepts JSON values). Holds passwords: write 0600. */
@@ -93,4 +103,56 @@ export function renderNatsConfig(users: NatsUser[]): string {
 /** The env a component or proxy needs to log in as `u`. */
 export function natsEnv(u: NatsUser): Record<string, string> {
   return { MESH_NATS_USER: u.user, MESH_NATS_PASS: u.password };
+}
+
+// ---------- compose: one user per workload ----------
+// Proxy ids in compose carry the container hostname, unknown until the container exists, and
+// Debian's nats-server 2.9 has no permission templates outside JWT accounts: so compose has one
+// user per workload (its replicas share it, as they share the identity), allowed the workload's
+// scoped subjects with any proxy id (pilot refuses an id another workload already holds).
+
+export interface WorkloadRef {
+  namespace: string;
+  serviceAccount: string;
+  workload: string;
+}
+
+/** The NATS user of a workload's proxies in compose. */
+export function workloadNatsUser(w: WorkloadRef): string {
+  return `wl-${w.namespace}-${w.workload}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+export function workloadPermissions(w: WorkloadRef): NatsPermissions {
+  return {
+    publish: [
+      ...proxyBusVerbs.map((v) => workloadScopedPattern(v, w)),
+      subjects.certSign, subjects.trustBundleGet, subjects.telemetryReport, subjects.policyCheck,
+    ],
+    subscribe: [workloadScopedConfigPattern(w), subjects.pilotHello, subjects.trustBundle, subjects.policyChanged, inbox(workloadNatsUser(w))],
+    allowResponses: false,
+  };
+}
+
+/** `namespace/serviceAccount/workload` entries, comma-separated (MESH_NATS_WORKLOADS). */
+export function parseWorkloadList(text: string): WorkloadRef[] {
+  return text.split(',').map((e) => e.trim()).filter(Boolean).map((e) => {
+    const [namespace, serviceAccount, workload, ...rest] = e.split('/');
+    if (!namespace || !serviceAccount || !workload || rest.length) throw new Error(`workload entry ${JSON.stringify(e)}: expected namespace/serviceAccount/workload`);
+    return { namespace, serviceAccount, workload };
+  });
+}
+
+/** A fresh random password (compose: generated once at `up`, kept on the user's volume). */
+export function randomNatsPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Every compose user: the control components and one per workload, passwords from `password`. */
+export function composeUsers(workloads: WorkloadRef[], password: (user: string) => string): NatsUser[] {
+  const control = (['citadel', 'galley', 'pilot', 'mixer'] as const).map((c) => ({ user: c, password: password(c), permissions: componentPermissions(c) }));
+  const proxies = workloads.map((w) => {
+    const user = workloadNatsUser(w);
+    return { user, password: password(user), permissions: workloadPermissions(w) };
+  });
+  return [...control, ...proxies];
 }

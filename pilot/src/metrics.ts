@@ -13,6 +13,10 @@ export function createPilotMetrics(registry: Registry = new Registry()) {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry],
     }),
     generateErrors: new Counter({ name: 'pilot_generate_errors', help: 'Config generations that failed', registers: [registry] }),
+    refusedProxyMessages: new Counter({
+      name: 'pilot_proxy_messages_refused', help: 'Proxy messages ignored because their subject does not prove their sender, by verb and reason',
+      labelNames: ['verb', 'reason'], registers: [registry],
+    }),
   };
 }
 

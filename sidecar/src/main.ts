@@ -6,6 +6,7 @@ import { connectBus, createLogger, type Bus } from '#api';
 import { createIdentityManager, type IdentityManager } from './identity/index.js';
 import { sidecarSettings } from './settings.js';
 import { startSidecar, type Sidecar } from './sidecar.js';
+import { parseTcpUpstreams } from './tcp/outbound.js';
 import { defaultAdvertiseAddress, workloadFromSettings } from './workload.js';
 
 /** Set once a signal arrived: startup steps that fail because of the shutdown are not errors. */
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     namespace: workload.namespace,
     serviceAccount: workload.serviceAccount,
     ttlSeconds: s.certTtlSeconds,
+    keyAlgorithm: s.keyAlgorithm,
     log,
     ...(s.citadelToken ? { token: s.citadelToken } : {}),
     ...(s.certDir ? { certDir: s.certDir } : {}),
@@ -61,7 +63,10 @@ async function main(): Promise<void> {
     outbound: { bind: s.outboundBind, port: s.outboundPort },
     adminPort: s.adminPort,
     gatewayBind: s.gatewayBind,
+    gatewayCredentialDir: s.gatewayCredentialDir,
     register: s.register,
+    tcpUpstreams: parseTcpUpstreams(s.tcpUpstreams, workload.namespace),
+    busScoped: Boolean(s.natsUser),
     heartbeatMs: s.heartbeatMs,
     reportBatchMs: s.reportBatchMs,
     reportBuffer: s.reportBuffer,

@@ -2,10 +2,9 @@
 // values): telemetry -> data plane -> listeners -> config client -> admin. Start and stop in
 // that order and in reverse.
 
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { subjects, type Bus, type ProxyAnnouncement } from '#api';
-import { buildAdmin } from './admin.js';
+import { buildAdmin, type AdminApp } from './admin.js';
 import { DataPlane } from './data-plane.js';
 import { GatewayListeners } from './gateway.js';
 import { startInbound } from './inbound.js';
@@ -17,6 +16,7 @@ import { PolicyClient } from './policy/check-client.js';
 import type { IdentitySource } from './tls-identity.js';
 import type { WorkloadSpec } from './workload.js';
 import { ConfigClient } from './xds.js';
+import { TcpOutbound, type TcpUpstream } from './tcp/outbound.js';
 
 export interface SidecarOptions {
   workload: WorkloadSpec;
@@ -28,6 +28,8 @@ export interface SidecarOptions {
   /** Admin port on 127.0.0.1; undefined: no admin listener. */
   adminPort?: number;
   gatewayBind: string;
+  /** Gateway: where credentialName and relative certificate paths are looked up. */
+  gatewayCredentialDir?: string;
   register: boolean;
   heartbeatMs: number;
   reportBatchMs: number;
@@ -36,6 +38,10 @@ export interface SidecarOptions {
   random?: () => number;
   /** Mixer policy checks; absent: none. */
   policy?: { failOpen: boolean; timeoutMs: number; cacheSize: number; retryAfterMs: number; clientSide: boolean };
+  /** TCP services the app reaches through loopback ports (MESH_TCP_UPSTREAMS, tcp/outbound.ts). */
+  tcpUpstreams?: TcpUpstream[];
+  /** The proxy logged in to the bus: speak on its scoped subjects (see xds.ts). */
+  busScoped?: boolean;
 }
 
 export interface Sidecar {
@@ -45,8 +51,12 @@ export interface Sidecar {
   telemetry: TelemetryReporter;
   policy?: PolicyClient;
   /** Bound ports (listeners given port 0 get a free one). */
-  ports: { inbound?: number; outbound?: number; admin?: number };
+  ports: { inbound?: number; outbound?: number; admin?: number; tcp?: Record<string, number> };
+  /** TCP upstream listeners, when any are declared. */
+  tcp?: TcpOutbound;
   announcement(): ProxyAnnouncement;
+  /** Sockets open on each listener (WebSocket tunnels and TCP streams included), for leak checks. */
+  connections(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -72,27 +82,36 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
   }
 
   const listeners: ListeningServer[] = [];
+  const named = new Map<string, ListeningServer>();
   const ports: Sidecar['ports'] = {};
   let gateways: GatewayListeners | undefined;
-  let admin: FastifyInstance | undefined;
+  let admin: AdminApp | undefined;
+  let tcp: TcpOutbound | undefined;
   const closeAll = async () => {
     await gateways?.close();
+    await tcp?.close();
     await Promise.all(listeners.map((l) => l.close()));
   };
 
   try {
     if (w.kind === 'gateway') {
-      const g = new GatewayListeners(plane, o.gatewayBind, w.gatewayPortMap);
+      const g = new GatewayListeners(plane, o.gatewayBind, w.gatewayPortMap, o.gatewayCredentialDir);
       gateways = g;
       plane.addApplyHooks({ prepare: (next) => g.prepare(next), commit: (next) => g.commit(next) });
     } else {
       const inbound = await startInbound(plane, o.inbound.bind, o.inbound.port);
       listeners.push(inbound);
+      named.set('inbound', inbound);
       ports.inbound = inbound.port;
       const outbound = await startOutbound(plane, o.outbound.bind, o.outbound.port);
       listeners.push(outbound);
+      named.set('outbound', outbound);
       ports.outbound = outbound.port;
       plane.outboundAddress = { host: o.outbound.bind === '0.0.0.0' ? '127.0.0.1' : o.outbound.bind, port: outbound.port };
+      if (o.tcpUpstreams?.length) {
+        tcp = new TcpOutbound(plane, o.random);
+        ports.tcp = await tcp.start(o.tcpUpstreams);
+      }
     }
   } catch (err) {
     await closeAll();
@@ -120,6 +139,7 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
     heartbeatMs: o.heartbeatMs,
     log: o.log,
     ...(o.announceBackoff ? { announceBackoff: o.announceBackoff } : {}),
+    ...(o.busScoped ? { scope: { namespace: w.namespace, serviceAccount: w.serviceAccount, workload: w.name, proxyId: w.proxyId } } : {}),
   });
 
   try {
@@ -153,6 +173,15 @@ export async function startSidecar(o: SidecarOptions): Promise<Sidecar> {
 
   return {
     plane, xds, telemetry, ports, announcement,
+    ...(tcp ? { tcp } : {}),
+    async connections() {
+      const out: Record<string, number> = {};
+      for (const [name, l] of named) {
+        out[name] = await new Promise<number>((resolve) => l.server.getConnections((err, n) => resolve(err ? -1 : n)));
+      }
+      if (tcp) out.tcp = await tcp.connections();
+      return out;
+    },
     ...(gateways ? { gateways } : {}),
     ...(policy ? { policy } : {}),
     async stop() {

@@ -7,8 +7,8 @@
 import type { Subscription } from 'nats';
 import type { Logger } from 'pino';
 import {
-  subjects,
-  type AnnounceReply, type Bus, type ConfigAck, type ConfigPush, type PilotHello, type ProxyAnnouncement, type ProxyDeparture,
+  proxyScopedConfigSubject, proxyScopedSubject, subjects,
+  type AnnounceReply, type ProxyBusScope, type ProxyBusVerb, type Bus, type ConfigAck, type ConfigPush, type PilotHello, type ProxyAnnouncement, type ProxyDeparture,
 } from '#api';
 
 export interface ConfigClientOptions {
@@ -23,6 +23,9 @@ export interface ConfigClientOptions {
   log: Logger;
   /** Retry of an unanswered announcement: first delay and cap (ms). */
   announceBackoff?: { initialMs: number; maxMs: number };
+  /** Set when the proxy logged in to the bus: it speaks on its scoped subjects, which NATS
+   *  permissions give to it alone (api/src/proxy-bus.ts); unset: the plain subjects. */
+  scope?: ProxyBusScope;
 }
 
 export interface ConfigClientStatus {
@@ -47,9 +50,14 @@ export class ConfigClient {
 
   constructor(private readonly opts: ConfigClientOptions) {}
 
+  private subject(verb: ProxyBusVerb): string {
+    if (this.opts.scope) return proxyScopedSubject(verb, this.opts.scope);
+    return { announce: subjects.proxyAnnounce, heartbeat: subjects.proxyHeartbeat, depart: subjects.proxyDepart, ack: subjects.proxyAck }[verb];
+  }
+
   async start(): Promise<void> {
     const { bus, proxyId } = this.opts;
-    this.subs.push(bus.subscribe<ConfigPush>(subjects.proxyConfig(proxyId), (m) => { this.enqueue(m.data); }));
+    this.subs.push(bus.subscribe<ConfigPush>(this.opts.scope ? proxyScopedConfigSubject(this.opts.scope) : subjects.proxyConfig(proxyId), (m) => { this.enqueue(m.data); }));
     this.subs.push(bus.subscribe<PilotHello>(subjects.pilotHello, (m) => {
       this.status.pilotInstance = m.data?.instance;
       this.announce();
@@ -72,7 +80,7 @@ export class ConfigClient {
     const attempt = async (): Promise<void> => {
       if (this.stopped || round !== this.announceRound) return;
       try {
-        const reply = await this.opts.bus.request<AnnounceReply>(subjects.proxyAnnounce, this.opts.announcement(), 2000);
+        const reply = await this.opts.bus.request<AnnounceReply>(this.subject('announce'), this.opts.announcement(), 2000);
         if (!reply.ok) throw new Error(reply.error ?? 'pilot refused the announcement');
         this.status.announced = true;
         this.status.lastAnnounceAt = new Date().toISOString();
@@ -94,7 +102,7 @@ export class ConfigClient {
 
   private sendHeartbeat(): void {
     try {
-      this.opts.bus.publish(subjects.proxyHeartbeat, this.opts.announcement());
+      this.opts.bus.publish(this.subject('heartbeat'), this.opts.announcement());
     } catch (err) {
       this.opts.log.debug({ err: (err as Error).message }, 'heartbeat not sent');
     }
@@ -129,7 +137,7 @@ export class ConfigClient {
     this.status.lastPush = { version, nonce, at: new Date().toISOString(), ok, ...(error ? { error } : {}) };
     const ack: ConfigAck = { proxyId, version, nonce, ok, ...(error ? { error } : {}) };
     try {
-      this.opts.bus.publish(subjects.proxyAck, ack);
+      this.opts.bus.publish(this.subject('ack'), ack);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'ACK not sent');
     }
@@ -143,7 +151,7 @@ export class ConfigClient {
     for (const s of this.subs) s.unsubscribe();
     const departure: ProxyDeparture = { proxyId: this.opts.proxyId };
     try {
-      this.opts.bus.publish(subjects.proxyDepart, departure);
+      this.opts.bus.publish(this.subject('depart'), departure);
       await this.opts.bus.flush();
     } catch (err) {
       this.opts.log.debug({ err: (err as Error).message }, 'departure not sent');

@@ -24,7 +24,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import forge from 'node-forge';
 import { connect } from 'nats';
-import { decode, encode, subjects, type CsrRequest, type CsrResponse } from '#api';
+import { decode, encode, natsInboxPrefix, subjects, type CsrRequest, type CsrResponse } from '#api';
 import { freePort, waitFor } from '../support/wait.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -416,7 +416,9 @@ describe('compose journey', { skip: skipReason, timeout: 20 * 60_000 }, () => {
 
   step("(e) citadel's docker attestation: a proxy gets only its app container's service account", async (t) => {
     const sleepHost = (await containerOf('sleep')).slice(0, 12);
-    const nc = await connect({ servers: `nats://127.0.0.1:${hostPorts.NATS}`, name: 'journey test' });
+    // The bus requires a login: use the sleep workload's own credentials (nats-init's volume).
+    const [user, pass] = (await exec('docker', ['exec', await containerOf('sleep-proxy'), 'cat', '/var/run/mesh/nats/user', '/var/run/mesh/nats/pass'])).trim().split('\n');
+    const nc = await connect({ servers: `nats://127.0.0.1:${hostPorts.NATS}`, name: 'journey test', user, pass, inboxPrefix: natsInboxPrefix(user!) });
     try {
       const ask = async (serviceAccount: string): Promise<CsrResponse> => {
         const req: CsrRequest = { proxyId: `sleep-${sleepHost}.default`, csrPem: makeCsr(), namespace: 'default', serviceAccount, ttlSeconds: 600 };

@@ -3,18 +3,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from 'nats';
-import { connectBus, createLogger, encode, decode, natsInboxPrefix, subjects, type Bus } from '#api';
+import { connectBus, createLogger, encode, decode, natsInboxPrefix, proxyScopedConfigSubject, subjects, type Bus, type ProxyBusScope } from '#api';
 import { controlUsers, proxyUser, renderNatsConfig, type NatsUser } from '../../local/src/nats-auth.js';
 import { startNats, type NatsServer } from '../support/nats.js';
 import { waitFor } from '../support/wait.js';
 
 const log = createLogger('test', 'silent');
 const secret = 'test-secret';
-const proxyA = 'productpage-v1-aaaaa.default';
-const proxyB = 'reviews-v1-bbbbb.default';
-const users = [...controlUsers(secret), proxyUser(secret, proxyA), proxyUser(secret, proxyB)];
+const scopeA: ProxyBusScope = { proxyId: 'productpage-v1-aaaaa.default', workload: 'productpage-v1', namespace: 'default', serviceAccount: 'bookinfo-productpage' };
+const scopeB: ProxyBusScope = { proxyId: 'reviews-v1-bbbbb.default', workload: 'reviews-v1', namespace: 'default', serviceAccount: 'bookinfo-reviews' };
+/** Where each proxy's config goes once it logged in (its scoped subject). */
+const configA = proxyScopedConfigSubject(scopeA);
+const configB = proxyScopedConfigSubject(scopeB);
+const users = [...controlUsers(secret), proxyUser(secret, scopeA), proxyUser(secret, scopeB)];
 const userOf = (name: string): NatsUser => users.find((u) => u.user === name)!;
-const userA = proxyUser(secret, proxyA);
+const userA = proxyUser(secret, scopeA);
 
 let nats: NatsServer;
 let pilot: Bus;
@@ -31,7 +34,7 @@ before(async () => {
   pilot = await login(userOf('pilot'), 'pilot');
   galley = await login(userOf('galley'), 'galley');
   citadel = await login(userOf('citadel'), 'citadel');
-  b = await login(proxyUser(secret, proxyB), proxyB);
+  b = await login(proxyUser(secret, scopeB), scopeB.proxyId);
   citadel.subscribe(subjects.certSign, (m) => m.respond({ from: 'citadel' }));
   a = await connect({ servers: nats.url, user: userA.user, pass: userA.password, inboxPrefix: natsInboxPrefix(userA.user), maxReconnectAttempts: 0 });
   void (async () => {
@@ -60,9 +63,9 @@ test('no login, an unknown user and a wrong password are refused', async () => {
 
 test('the allowed flows work: pilot pushes a proxy its config, a proxy asks citadel to sign', async () => {
   const got: unknown[] = [];
-  const sub = a.subscribe(subjects.proxyConfig(proxyA), { callback: (_e, m) => got.push(decode(m.data)) });
+  const sub = a.subscribe(configA, { callback: (_e, m) => got.push(decode(m.data)) });
   await a.flush();
-  pilot.publish(subjects.proxyConfig(proxyA), { n: 1 });
+  pilot.publish(configA, { n: 1 });
   await waitFor(() => got.length === 1, { timeoutMs: 10_000, what: 'config push to A' });
   sub.unsubscribe();
   // The reply comes back on A's own inbox prefix, which only A may subscribe to.
@@ -73,14 +76,14 @@ test('the allowed flows work: pilot pushes a proxy its config, a proxy asks cita
 
 test("a proxy cannot receive another proxy's config, nor every proxy's, nor another's replies", async () => {
   const stolen: string[] = [];
-  for (const subject of [subjects.proxyConfig(proxyB), 'mesh.proxy.*.config', '>', `${natsInboxPrefix(proxyUser(secret, proxyB).user)}.>`, '_INBOX.>']) {
+  for (const subject of [configB, subjects.proxyConfig(scopeB.proxyId), 'mesh.proxy.*.config', 'mesh.proxy.default.reviews-v1.*.config', 'mesh.proxy.>', '>', `${natsInboxPrefix(proxyUser(secret, scopeB).user)}.>`, '_INBOX.>']) {
     a.subscribe(subject, { callback: (e, m) => { if (!e) stolen.push(m.subject); } });
     await refused('subscription', subject);
   }
   const toB: unknown[] = [];
-  b.subscribe(subjects.proxyConfig(proxyB), (m) => { toB.push(m.data); });
+  b.subscribe(configB, (m) => { toB.push(m.data); });
   await b.flush();
-  pilot.publish(subjects.proxyConfig(proxyB), { secret: 'B only' });
+  pilot.publish(configB, { secret: 'B only' });
   await b.request(subjects.certSign, {}, 5000);
   await waitFor(() => toB.length === 1, { timeoutMs: 10_000, what: 'B gets its config' });
   await a.flush();
@@ -89,17 +92,17 @@ test("a proxy cannot receive another proxy's config, nor every proxy's, nor anot
 
 test('a proxy cannot publish config, snapshots, trust bundles or pilot hellos', async () => {
   const toB: { from: string }[] = [];
-  b.subscribe<{ from: string }>(subjects.proxyConfig(proxyB), (m) => { toB.push(m.data); });
+  b.subscribe<{ from: string }>(configB, (m) => { toB.push(m.data); });
   const snapshots: { from: string }[] = [];
   pilot.subscribe<{ from: string }>(subjects.configSnapshot, (m) => { snapshots.push(m.data); });
   await Promise.all([b.flush(), pilot.flush()]);
-  for (const subject of [subjects.proxyConfig(proxyB), subjects.proxyConfig(proxyA), subjects.configSnapshot, subjects.trustBundle, subjects.pilotHello]) {
+  for (const subject of [configB, configA, subjects.configSnapshot, subjects.trustBundle, subjects.pilotHello]) {
     a.publish(subject, encode({ from: 'attacker' }));
     await refused('publish', subject);
   }
   // The server has handled A's publishes (refused) before these: order shows nothing got through.
   await a.flush();
-  pilot.publish(subjects.proxyConfig(proxyB), { from: 'pilot' });
+  pilot.publish(configB, { from: 'pilot' });
   galley.publish(subjects.configSnapshot, { from: 'galley' });
   await waitFor(() => toB.length >= 1 && snapshots.length >= 1, { timeoutMs: 10_000, what: 'legitimate messages' });
   assert.deepEqual(toB.map((m) => m.from), ['pilot']);

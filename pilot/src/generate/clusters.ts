@@ -99,7 +99,15 @@ function clusterTls(p: Policy, svc: Service, push: PushContext, port: number): C
   const mode = p.tls?.mode;
   if (mode === 'DISABLE') return { mode: 'DISABLE' };
   if (mode === 'SIMPLE' || mode === 'MUTUAL') {
-    return { mode, ...(p.tls?.subjectAltNames?.length ? { subjectAltNames: p.tls.subjectAltNames } : {}), ...(p.tls?.sni ? { sni: p.tls.sni } : {}) };
+    const t = p.tls!;
+    return {
+      mode,
+      ...(t.subjectAltNames?.length ? { subjectAltNames: t.subjectAltNames } : {}),
+      ...(t.sni ? { sni: t.sni } : {}),
+      ...(t.caCertificates ? { caCertificates: t.caCertificates } : {}),
+      ...(mode === 'MUTUAL' && t.clientCertificate ? { clientCertificate: t.clientCertificate } : {}),
+      ...(mode === 'MUTUAL' && t.privateKey ? { privateKey: t.privateKey } : {}),
+    };
   }
   const sidecars = instances.some((i) => i.tlsMode === 'istio');
   if (mode === 'ISTIO_MUTUAL' || (sidecars && !svc.meshExternal)) return { mode: 'ISTIO_MUTUAL', subjectAltNames: sans };

@@ -241,9 +241,10 @@ export function convertJwtRules(idx: SecurityIndex, r: Resource<RequestAuthentic
   return out;
 }
 
-/** The sidecar's inbound policy; undefined for gateways (no inbound listener). */
+/** The sidecar's inbound policy; for a gateway, what its listeners enforce (authorization and
+ *  JWT from policies selecting it, e.g. `istio: ingressgateway`), undefined when none does. */
 export function buildInboundPolicy(push: PushContext, proxy: ProxyDescription): InboundPolicy | undefined {
-  if (proxy.kind !== 'sidecar') return undefined;
+  if (proxy.kind !== 'sidecar') return gatewayPolicy(push, proxy);
   const idx = securityIndex(push);
   const ns = proxy.workload.namespace;
   const labels = proxy.workload.labels;
@@ -256,6 +257,27 @@ export function buildInboundPolicy(push: PushContext, proxy: ProxyDescription): 
     authz: authzResources.map(convertAuthorizationPolicy),
     jwt: requestResources.flatMap((r) => convertJwtRules(idx, r)),
     ...(origins.length ? { origins } : {}),
+  };
+}
+
+/** Gateways: policies whose selector picks the gateway's labels, and selector-less ones in the
+ *  root namespace (mesh-wide). A selector-less policy of an app namespace does not reach the
+ *  gateway: Istio runs it in istio-system, apart from the apps, and process mode runs it in
+ *  `default` beside them (so Istio's `allow-nothing` in `default` leaves the edge open). */
+function gatewayPolicy(push: PushContext, proxy: ProxyDescription): InboundPolicy | undefined {
+  const idx = securityIndex(push);
+  const ns = proxy.workload.namespace;
+  const labels = proxy.workload.labels;
+  const forGateway = <S extends { selector?: WorkloadSelector }>(r: Resource<S>) => hasSelector(r.spec.selector) || nsOf(r) === ROOT_NAMESPACE;
+  const authzResources = applicableTo(idx.authz, ns, labels).filter(forGateway);
+  const requestResources = applicableTo(idx.request, ns, labels).filter(forGateway);
+  if (authzResources.length === 0 && requestResources.length === 0) return undefined;
+  const peer = peerAuthentication(push, proxy);
+  return {
+    mtls: { mode: peer.mode, ...(peer.ports ? { ports: peer.ports } : {}) },
+    authz: authzResources.map(convertAuthorizationPolicy),
+    jwt: requestResources.flatMap((r) => convertJwtRules(idx, r)),
+    origins: [...authzResources.map(resourceKey), ...requestResources.map(resourceKey)],
   };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { natsInboxPrefix, subjects } from '#api';
 import { planMesh } from '../../../local/src/plan.js';
-import { componentPermissions, proxyNatsUser, proxyPermissions } from '../../../local/src/nats-auth.js';
+import { componentPermissions, composeUsers, parseWorkloadList, proxyNatsUser, proxyPermissions, workloadNatsUser, workloadPermissions } from '../../../local/src/nats-auth.js';
 
 const base = { root: '/repo', node: '/usr/bin/node', natsBin: 'nats-server', stateDir: '/tmp/s', configDir: 'compose/config', demo: true, logLevel: 'info', citadelSecret: 's3cret', portOffset: 0 };
 
@@ -30,8 +30,16 @@ test('the launcher logs every component and proxy in as its own NATS user', () =
 
 test('a proxy may subscribe to its own config and inbox only, and answers nothing', () => {
   const id = 'reviews-v1-abcde.default';
-  const p = proxyPermissions(id);
-  assert.deepEqual(p.subscribe.filter((s) => s.startsWith('mesh.proxy.')), [subjects.proxyConfig(id)]);
+  const p = proxyPermissions({ proxyId: id, workload: 'reviews-v1', namespace: 'default', serviceAccount: 'bookinfo-reviews' });
+  assert.deepEqual(p.subscribe.filter((s) => s.startsWith('mesh.proxy.')), ['mesh.proxy.default.reviews-v1.reviews-v1-abcde_default.config']);
+  // It speaks to pilot only on its own scoped subjects: the subject proves who it is.
+  assert.deepEqual(p.publish.filter((s) => s.startsWith('mesh.pilot.')), [
+    'mesh.pilot.announce.default.bookinfo-reviews.reviews-v1.reviews-v1-abcde_default',
+    'mesh.pilot.heartbeat.default.bookinfo-reviews.reviews-v1.reviews-v1-abcde_default',
+    'mesh.pilot.depart.default.bookinfo-reviews.reviews-v1.reviews-v1-abcde_default',
+    'mesh.pilot.ack.default.bookinfo-reviews.reviews-v1.reviews-v1-abcde_default',
+  ]);
+  assert.ok(!p.publish.some((s) => s.includes('*') || s.includes('>')), 'no wildcard publish');
   assert.ok(p.subscribe.includes(`${natsInboxPrefix(proxyNatsUser(id))}.>`));
   assert.ok(!p.subscribe.some((s) => s.includes('>') && !s.startsWith('_INBOX_proxy-')), 'no wide wildcard');
   for (const forbidden of [subjects.certSign, subjects.configSnapshotGet, subjects.proxyAnnounce]) assert.ok(!p.subscribe.includes(forbidden));
@@ -44,4 +52,22 @@ test('only galley publishes snapshots, only pilot config, only citadel bundles',
   assert.deepEqual((['citadel', 'galley', 'pilot', 'mixer'] as const).filter((c) => pub(c).includes(subjects.configSnapshot)), ['galley']);
   assert.deepEqual((['citadel', 'galley', 'pilot', 'mixer'] as const).filter((c) => pub(c).includes('mesh.proxy.*.config')), ['pilot']);
   assert.deepEqual((['citadel', 'galley', 'pilot', 'mixer'] as const).filter((c) => pub(c).includes(subjects.trustBundle)), ['citadel']);
+});
+
+test("compose: one user per workload, allowed only its workload's scoped subjects; the list parses or names the bad entry", () => {
+  const [w] = parseWorkloadList(' default/bookinfo-reviews/reviews-v1 ,\n');
+  assert.deepEqual(w, { namespace: 'default', serviceAccount: 'bookinfo-reviews', workload: 'reviews-v1' });
+  assert.throws(() => parseWorkloadList('default/reviews-v1'), /default\/reviews-v1.*namespace\/serviceAccount\/workload/);
+  assert.equal(workloadNatsUser(w!), 'wl-default-reviews-v1');
+  const p = workloadPermissions(w!);
+  assert.deepEqual(p.subscribe.filter((s) => s.startsWith('mesh.proxy.')), ['mesh.proxy.default.reviews-v1.*.config']);
+  assert.deepEqual(p.publish.filter((s) => s.startsWith('mesh.pilot.')), [
+    'mesh.pilot.announce.default.bookinfo-reviews.reviews-v1.*', 'mesh.pilot.heartbeat.default.bookinfo-reviews.reviews-v1.*',
+    'mesh.pilot.depart.default.bookinfo-reviews.reviews-v1.*', 'mesh.pilot.ack.default.bookinfo-reviews.reviews-v1.*',
+  ]);
+  assert.ok(p.subscribe.includes(`${natsInboxPrefix('wl-default-reviews-v1')}.>`));
+  assert.equal(p.allowResponses, false);
+  const users = composeUsers([w!], (u) => `pw-${u}`);
+  assert.deepEqual(users.map((u) => u.user), ['citadel', 'galley', 'pilot', 'mixer', 'wl-default-reviews-v1']);
+  assert.equal(users.find((u) => u.user === 'pilot')!.permissions.publish.includes('mesh.proxy.*.*.*.config'), true, 'pilot configures scoped proxies');
 });
