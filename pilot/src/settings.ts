@@ -26,8 +26,11 @@ export const pilotSettings = declareSettings('pilot', {
   registries: registryList('MESH_REGISTRIES', ['announce'], 'service registries pilot reads'),
   dockerSocket: setting.str('MESH_DOCKER_SOCKET', '/var/run/docker.sock', 'Docker engine socket (docker registry)'),
   dockerNetwork: setting.str('MESH_DOCKER_NETWORK', '', 'Docker network whose container IP is the endpoint address (empty: the first network)'),
+  dockerRegistryMode: setting.oneOf('MESH_REGISTRY', 'docker', ['docker', 'swarm', 'auto'] as const, 'how the docker registry reads the engine: docker = containers of this engine (compose), swarm = tasks of every node through a Swarm manager, auto = swarm when the engine is a Swarm manager running mesh-labelled services'),
+  swarmPollMs: setting.int('MESH_SWARM_POLL_MS', 2000, 'swarm registry: resync period (tasks on other nodes send no events to this one)', 0),
   pushDebounceMs: setting.int('MESH_PUSH_DEBOUNCE_MS', 100, 'quiet time after a change before pilot pushes config', 0),
   pushDebounceMaxMs: setting.int('MESH_PUSH_DEBOUNCE_MAX_MS', 10_000, 'longest a push waits while changes keep coming', 0),
+  outboundTrafficPolicy: setting.oneOf('MESH_OUTBOUND_TRAFFIC_POLICY', 'ALLOW_ANY', ['ALLOW_ANY', 'REGISTRY_ONLY'] as const, 'mesh-wide outbound traffic policy for hosts outside the registry (meshConfig.outboundTrafficPolicy); a Sidecar resource overrides it'),
   proxyExpiryMs: setting.int('MESH_PROXY_EXPIRY_MS', 15_000, 'announced proxies that stop heartbeating for this long are removed', 1),
 });
 
