@@ -116,15 +116,33 @@ export class Supervisor {
     clearTimeout(timer);
   }
 
-  /** Kills one process hard (chaos) and starts it again with the same spec. */
-  async restart(name: string): Promise<void> {
+  /** The running process of that name (chaos tests read its pid and send it signals). */
+  get(name: string): Running | undefined {
+    return this.running.find((r) => r.spec.name === name);
+  }
+
+  /** Kills one process (chaos; SIGKILL unless told), waits for its exit and forgets it; returns its spec for `start`. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<ProcessSpec> {
     const i = this.running.findIndex((r) => r.spec.name === name);
     if (i < 0) throw new Error(`no process named ${name}`);
     const old = this.running[i]!;
-    const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
-    old.child.kill('SIGKILL');
-    await exited;
     this.running.splice(i, 1);
-    await this.startGroup([old.spec]);
+    if (old.child.exitCode !== null || old.child.signalCode !== null) return old.spec;
+    // An expected exit: drop the "process exited" error log.
+    old.child.removeAllListeners('exit');
+    const exited = new Promise<void>((resolve) => old.child.once('exit', () => resolve()));
+    old.child.kill(signal);
+    await exited;
+    return old.spec;
+  }
+
+  /** Starts one process (again) and waits until it is ready. */
+  async start(spec: ProcessSpec): Promise<void> {
+    await this.startGroup([spec]);
+  }
+
+  /** Kills one process hard (chaos) and starts it again with the same spec. */
+  async restart(name: string): Promise<void> {
+    await this.start(await this.kill(name));
   }
 }

@@ -3,9 +3,15 @@
 // decides: open lets the request through, closed answers 503; for a short back-off after a
 // failure it decides at once instead of waiting on every request. Quota denials are 429s
 // only when mixer says so: a quota backend that is down never reaches the proxy as a denial.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { subjects, type Bus, type CheckCacheCounts, type CheckRequest, type CheckResponse, type PolicyChanged } from '#api';
 import type { Logger } from 'pino';
 import { CheckCache } from './check-cache.js';
+
+/** nats.js's error code for a request nobody is subscribed to. */
+const NO_RESPONDERS = '503';
+const NO_RESPONDER_RETRY_MS = 50;
 
 export interface PolicyClientOptions {
   bus: Bus;
@@ -30,7 +36,7 @@ function decide(res: CheckResponse, via: 'cache' | 'mixer'): PolicyDecision {
 export class PolicyClient {
   readonly cache: CheckCache;
   private counts: CheckCacheCounts = { hits: 0, misses: 0, failOpen: 0, failClosed: 0 };
-  readonly totals: CheckCacheCounts & { errors: number } = { hits: 0, misses: 0, failOpen: 0, failClosed: 0, errors: 0 };
+  readonly totals: CheckCacheCounts & { errors: number; noResponderRetries: number } = { hits: 0, misses: 0, failOpen: 0, failClosed: 0, errors: 0, noResponderRetries: 0 };
   private downUntil = 0;
   private configVersion: string | undefined;
   private readonly now: () => number;
@@ -73,7 +79,7 @@ export class PolicyClient {
     const generation = this.cache.generation;
     let res: CheckResponse;
     try {
-      res = await this.opts.bus.request<CheckResponse>(subjects.policyCheck, req, this.opts.timeoutMs);
+      res = await this.request(req);
     } catch (err) {
       this.totals.errors++;
       this.downUntil = this.now() + this.opts.retryAfterMs;
@@ -93,6 +99,26 @@ export class PolicyClient {
     }
     if (!stale) this.cache.store(req, res);
     return decide(res, 'mixer');
+  }
+
+  /**
+   * One check within the check timeout. "No responders" means the bus is up but mixer is not
+   * subscribed yet, which is what the moments after a bus or mixer restart look like: ask
+   * again every NO_RESPONDER_RETRY_MS until the timeout instead of failing every request of
+   * that window. Any other failure (timeout, bus closed) ends the check at once.
+   */
+  private async request(req: CheckRequest): Promise<CheckResponse> {
+    const deadline = performance.now() + this.opts.timeoutMs;
+    for (;;) {
+      const left = Math.round(deadline - performance.now());
+      try {
+        return await this.opts.bus.request<CheckResponse>(subjects.policyCheck, req, Math.max(1, left));
+      } catch (err) {
+        if ((err as { code?: string }).code !== NO_RESPONDERS || deadline - performance.now() <= NO_RESPONDER_RETRY_MS) throw err;
+        this.totals.noResponderRetries++;
+        await delay(NO_RESPONDER_RETRY_MS);
+      }
+    }
   }
 
   private failPolicy(): PolicyDecision {
