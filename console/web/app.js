@@ -132,6 +132,31 @@ function edgePath(a, b) {
   return { d: `M${x1} ${y1} C${x1 + dx} ${y1} ${x2 - dx} ${y2} ${x2} ${y2}`, mx: (x1 + x2) / 2, my: (y1 + y2) / 2 };
 }
 
+/** Width of one character of an edge label (11px font), for collision boxes. */
+const LABEL_CHAR_W = 5.7;
+
+/**
+ * Edge labels sit at their edge's middle; where several edges leave one node their middles
+ * are close and the labels overlapped each other and the node names. Each label takes the
+ * nearest free row (up, then down, a line at a time) that clears the labels placed before it
+ * and every node with its name.
+ */
+function labelPlacer(nodes) {
+  const boxes = nodes.map((n) => {
+    const w = Math.max(2 * NODE_R + 12, n.name.length * 7.2);
+    return { x1: n.x - w / 2, x2: n.x + w / 2, y1: n.y - NODE_R - 4, y2: n.y + NODE_R + 35 };
+  });
+  const hits = (b) => boxes.some((o) => b.x1 < o.x2 && o.x1 < b.x2 && b.y1 < o.y2 && o.y1 < b.y2);
+  return (cx, baseline, width) => {
+    for (const step of [0, -1, 1, -2, 2, -3, 3, -4, 4]) {
+      const y = baseline + step * 13;
+      const box = { x1: cx - width / 2, x2: cx + width / 2, y1: y - 10, y2: y + 3 };
+      if (!hits(box)) { boxes.push(box); return y; }
+    }
+    return baseline;
+  };
+}
+
 function lockIcon(x, y) {
   return s('g', { class: 'lock', transform: `translate(${x} ${y})` },
     s('title', {}, 'mutual TLS'),
@@ -156,6 +181,7 @@ async function renderGraph() {
 
   const edgeLayer = s('g', {});
   const labelLayer = s('g', {});
+  const place = labelPlacer(g.nodes);
   for (const e of g.edges) {
     const a = byId.get(e.from), b = byId.get(e.to);
     if (!a || !b) continue;
@@ -170,9 +196,10 @@ async function renderGraph() {
     edgeLayer.append(group);
     if (e.traffic) {
       const text = `${fmtRps(e.rps)} rps · ${fmtPct(e.errorRate)} · p99 ${fmtMs(e.p99Ms)}`;
+      const y = place(mx, my - 7, text.length * LABEL_CHAR_W + (e.mtls ? 14 : 0));
       labelLayer.append(s('g', { class: `edge ${e.health}`, 'data-edge-label': e.id },
-        s('text', { x: mx + (e.mtls ? 7 : 0), y: my - 7, 'text-anchor': 'middle' }, text),
-        e.mtls ? lockIcon(mx - text.length * 2.85 - 3, my - 11) : null));
+        s('text', { x: mx + (e.mtls ? 7 : 0), y, 'text-anchor': 'middle' }, text),
+        e.mtls ? lockIcon(mx - text.length * 2.85 - 3, y - 4) : null));
     }
   }
   const nodeLayer = s('g', {});
