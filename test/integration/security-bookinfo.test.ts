@@ -14,6 +14,7 @@ import { createLogger } from '#api';
 import { startLocalMesh, type LocalMesh } from '../../local/src/mesh.js';
 import { httpGet, waitAllSynced } from '../support/mesh-api.js';
 import { waitFor } from '../support/wait.js';
+import { istioSample } from '../support/samples.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
 const portBase = 64_500;
@@ -201,8 +202,8 @@ test('gateway DENY by client address and path: refused at the edge, path tricks 
 });
 
 test('gateway JWT: RequestAuthentication plus requestPrincipals; no token 403, a forged token 401, a valid one 200', async () => {
-  const jwks = readFileSync(join(root, '../shared/istio-samples/head/jwt/jwks.json'), 'utf8');
-  const token = readFileSync(join(root, '../shared/istio-samples/head/jwt/demo.jwt'), 'utf8').trim();
+  const jwks = readFileSync(istioSample('head', 'jwt', 'jwks.json'), 'utf8');
+  const token = readFileSync(istioSample('head', 'jwt', 'demo.jwt'), 'utf8').trim();
   save('gateway-jwt.yaml', `apiVersion: security.istio.io/v1beta1
 kind: RequestAuthentication
 metadata:
