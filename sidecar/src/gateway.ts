@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +25,7 @@ import { ConfigError, configErrorCodes } from './compile.js';
 import type { DataPlane } from './data-plane.js';
 import { newExchange } from './exchange.js';
 import { requestHasBody, stripHopByHop } from './headers.js';
-import { hardenServer, listenOn, type ListeningServer } from './listen.js';
+import { createSniffingServer, hardenServer, listenOn, TLS_HANDSHAKE, type ListeningServer } from './listen.js';
 import { outboundService } from './outbound.js';
 import { gatewayPolicyService } from './gateway-policy.js';
 import { PEER_HEADER } from './peer.js';
@@ -52,8 +52,6 @@ interface TlsEntry {
   files: { certificate: string; privateKey: string; caCertificates?: string };
 }
 
-const TLS_HANDSHAKE = 0x16;
-const SNIFF_TIMEOUT_MS = 15_000;
 const TLS_VERSIONS: Record<string, tls.SecureVersion | undefined> = {
   TLSV1_0: 'TLSv1', TLSV1_1: 'TLSv1.1', TLSV1_2: 'TLSv1.2', TLSV1_3: 'TLSv1.3', TLS_AUTO: undefined,
 };
@@ -228,31 +226,20 @@ export class GatewayListeners {
     plain.emit('listening');
     secure.emit('listening');
 
-    const front = net.createServer({ noDelay: true }, (socket) => {
-      const onError = () => socket.destroy();
-      const onIdle = () => socket.destroy();
-      socket.on('error', onError);
-      socket.setTimeout(SNIFF_TIMEOUT_MS, onIdle);
-      socket.once('data', (first: Buffer) => {
-        socket.setTimeout(0);
-        socket.off('timeout', onIdle);
-        socket.off('error', onError);
-        socket.pause();
-        socket.unshift(first);
-        const entries = this.tlsFor(logicalPort);
-        const handshake = first[0] === TLS_HANDSHAKE;
-        // A TLS port takes only TLS, a plain port only plain HTTP (as Envoy's filter chains).
-        if (handshake !== entries.length > 0) { socket.destroy(); return; }
-        if (handshake) {
-          // Clients without SNI get the default context: the `*` server's, else the first.
-          const def = pickTlsServer(entries, undefined)!;
-          if (def.options !== defaultOptions) { secure.setSecureContext(def.options); defaultOptions = def.options; }
-          secure.emit('connection', socket);
-        } else {
-          plain.emit('connection', socket);
-          socket.resume();
-        }
-      });
+    const front = createSniffingServer((socket, first) => {
+      const entries = this.tlsFor(logicalPort);
+      const handshake = first[0] === TLS_HANDSHAKE;
+      // A TLS port takes only TLS, a plain port only plain HTTP (as Envoy's filter chains).
+      if (handshake !== entries.length > 0) { socket.destroy(); return; }
+      if (handshake) {
+        // Clients without SNI get the default context: the `*` server's, else the first.
+        const def = pickTlsServer(entries, undefined)!;
+        if (def.options !== defaultOptions) { secure.setSecureContext(def.options); defaultOptions = def.options; }
+        secure.emit('connection', socket);
+      } else {
+        plain.emit('connection', socket);
+        socket.resume();
+      }
     });
     return { front, plain, secure };
   }

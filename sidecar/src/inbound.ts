@@ -8,7 +8,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +25,7 @@ import { JwksCache, jwtLayer, requestAuthOf } from './layers/jwt.js';
 import { normalizeLayerWith } from './layers/normalize.js';
 import { telemetryLayer } from './layers/telemetry.js';
 import { inboundPolicyOf, prepareInboundPolicy } from './inbound-policy.js';
-import { hardenServer, listenOn, type ListeningServer } from './listen.js';
+import { createSniffingServer, hardenServer, listenOn, TLS_HANDSHAKE, type ListeningServer } from './listen.js';
 import { decodePeerHeader, PEER_HEADER, peerOf, xfcc } from './peer.js';
 import { serveExchange } from './serve.js';
 import { TcpInbound } from './tcp/inbound.js';
@@ -161,10 +161,6 @@ function tlsOptions(id: TlsIdentity) {
   return { key: id.keyPem, cert: id.certChainPem, ca: id.rootsPem };
 }
 
-/** A connection that sends nothing is closed after this long (nothing to sniff). */
-const SNIFF_TIMEOUT_MS = 15_000;
-const TLS_HANDSHAKE = 0x16;
-
 export interface InboundServers {
   /** Accepts connections and hands each to `tls` or `plain` by its first byte. */
   front: net.Server;
@@ -263,33 +259,18 @@ export function createInboundServer(plane: DataPlane): InboundServers {
   tls.emit('listening');
   plain.emit('listening');
 
-  // noDelay: an http(s) server sets TCP_NODELAY on the sockets it accepts, a bare net.Server
-  // does not; without it Node's separate head and body writes meet the peer's delayed ACK
-  // (Nagle), up to 40 ms per response.
-  const front = net.createServer({ noDelay: true }, (socket) => {
-    const onError = () => socket.destroy();
-    const onIdle = () => socket.destroy();
-    socket.on('error', onError);
-    socket.setTimeout(SNIFF_TIMEOUT_MS, onIdle);
-    socket.once('data', (first: Buffer) => {
-      // The server that takes the connection brings its own timeout and error handling.
-      socket.setTimeout(0);
-      socket.off('timeout', onIdle);
-      socket.off('error', onError);
-      socket.pause();
-      socket.unshift(first);
-      if (first[0] === TLS_HANDSHAKE) {
-        // TLSSocket takes over the handle and reads the unshifted bytes itself; resuming
-        // here would race it for the socket's data.
-        tls.emit('connection', socket);
-      } else if (inboundPolicyOf(plane.current).acceptsPlaintext) {
-        plain.emit('connection', socket);
-        socket.resume();
-      } else {
-        plane.log.debug({ peer: socket.remoteAddress }, 'plaintext connection refused (STRICT)');
-        socket.destroy();
-      }
-    });
+  const front = createSniffingServer((socket, first) => {
+    if (first[0] === TLS_HANDSHAKE) {
+      // TLSSocket takes over the handle and reads the unshifted bytes itself; resuming
+      // here would race it for the socket's data.
+      tls.emit('connection', socket);
+    } else if (inboundPolicyOf(plane.current).acceptsPlaintext) {
+      plain.emit('connection', socket);
+      socket.resume();
+    } else {
+      plane.log.debug({ peer: socket.remoteAddress }, 'plaintext connection refused (STRICT)');
+      socket.destroy();
+    }
   });
   return { front, tls, plain, tunnels, tcp };
 }

@@ -2,7 +2,7 @@
 // stop accepting, end idle keep-alive connections, and give busy ones a moment.
 
 import type { Server as HttpServer } from 'node:http';
-import type { Server } from 'node:net';
+import net, { type Server, type Socket } from 'node:net';
 
 export interface ListeningServer {
   server: Server;
@@ -47,5 +47,36 @@ export function hardenServer(server: HttpServer): void {
   });
   server.on('connect', (_req, socket) => {
     socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+}
+
+/** A connection that sends nothing is closed after this long (nothing to sniff). */
+const SNIFF_TIMEOUT_MS = 15_000;
+
+/** The first byte of a TLS handshake record. */
+export const TLS_HANDSHAKE = 0x16;
+
+/**
+ * A front listener for ports that take TLS and plaintext alike: it waits for a connection's
+ * first bytes, puts them back, and hands the paused socket to `dispatch`, which gives it to
+ * the server that speaks that protocol (or destroys it). That server brings its own timeout
+ * and error handling. noDelay: an http(s) server sets TCP_NODELAY on the sockets it accepts,
+ * a bare net.Server does not; without it Node's separate head and body writes meet the
+ * peer's delayed ACK (Nagle), up to 40 ms per response.
+ */
+export function createSniffingServer(dispatch: (socket: Socket, first: Buffer) => void): Server {
+  return net.createServer({ noDelay: true }, (socket) => {
+    const onError = () => socket.destroy();
+    const onIdle = () => socket.destroy();
+    socket.on('error', onError);
+    socket.setTimeout(SNIFF_TIMEOUT_MS, onIdle);
+    socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+      socket.off('error', onError);
+      socket.pause();
+      socket.unshift(first);
+      dispatch(socket, first);
+    });
   });
 }
