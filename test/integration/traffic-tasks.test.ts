@@ -238,7 +238,7 @@ test('mirroring: httpbin v1 answers, v2 receives a copy of each request', async 
   const v2Match = { reporter: 'destination', destination_workload: 'httpbin-v2' };
   const v1Match = { reporter: 'destination', destination_workload: 'httpbin-v1' };
   const v2Before = await stableCounter('istio_requests_total', v2Match);
-  const v1Before = counterSum(await metricsText(), 'istio_requests_total', v1Match);
+  const v1Before = await stableCounter('istio_requests_total', v1Match);
   const n = 10;
   for (let i = 0; i < n; i++) {
     const r = await fromSleep('http://httpbin:8000/headers');
@@ -249,7 +249,11 @@ test('mirroring: httpbin v1 answers, v2 receives a copy of each request', async 
     const v = counterSum(await metricsText(), 'istio_requests_total', v2Match);
     return v >= v2Before + n ? v : undefined;
   }, { timeoutMs: 10_000, what: `${n} mirrored requests at httpbin-v2` });
-  const v1After = counterSum(await metricsText(), 'istio_requests_total', v1Match);
+  // Each sidecar reports in its own batches: v1's may land after v2's.
+  const v1After = await waitFor(async () => {
+    const v = counterSum(await metricsText(), 'istio_requests_total', v1Match);
+    return v >= v1Before + n ? v : undefined;
+  }, { timeoutMs: 10_000, what: `${n} requests served by httpbin-v1` });
   t.diagnostic(`httpbin-v1 served ${v1After - v1Before}, httpbin-v2 received ${v2After - v2Before} mirrored copies`);
   assert.equal(v2After - v2Before, n);
   assert.ok(v1After - v1Before >= n);
