@@ -75,3 +75,31 @@ export interface EdgesView {
   generatedAt: string;
   edges: EdgeView[];
 }
+
+/** mixer /debug/requests: one hop of a recent request, as a proxy reported it. */
+export interface RequestSpanView {
+  reporter: 'source' | 'destination';
+  source: string;
+  destination: string;
+  service: string;
+  method?: string;
+  path?: string;
+  responseCode: number;
+  responseFlags: string;
+  /** ms since epoch */
+  startMs: number;
+  durationMs: number;
+  mtls: boolean;
+}
+
+/** A recent request with its hops, grouped by x-request-id. */
+export interface RequestTraceView {
+  requestId: string;
+  startMs: number;
+  durationMs: number;
+  spans: RequestSpanView[];
+}
+
+export interface RecentRequestsView {
+  traces: RequestTraceView[];
+}

@@ -2,7 +2,7 @@
 // to the fields it uses. Never imported from the components themselves: parts share only #api.
 
 import type { RegistrySnapshot } from '#api';
-import type { AnalysisMessage, EdgeView, EdgesView, ProxySyncRow } from '#api';
+import type { AnalysisMessage, EdgeView, EdgesView, ProxySyncRow, RecentRequestsView, RequestSpanView } from '#api';
 
 /** pilot /debug/registryz */
 export interface RegistryzBody extends RegistrySnapshot {
@@ -36,17 +36,5 @@ export interface CaBody {
 }
 
 /** mixer /debug/requests */
-export interface TraceSpan {
-  reporter: 'source' | 'destination';
-  source: string;
-  destination: string;
-  service: string;
-  method?: string;
-  path?: string;
-  responseCode: number;
-  responseFlags: string;
-  startMs: number;
-  durationMs: number;
-  mtls: boolean;
-}
-export interface TraceBody { traces: { requestId: string; startMs: number; durationMs: number; spans: TraceSpan[] }[] }
+export type TraceSpan = RequestSpanView;
+export type TraceBody = RecentRequestsView;

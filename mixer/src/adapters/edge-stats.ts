@@ -2,7 +2,7 @@
 // a sliding window, plus the most recent requests grouped by x-request-id, as JSON for the
 // console's service graph and `meshctl top` (Kiali reads the same numbers from Prometheus;
 // here they come straight from the reports, so no Prometheus is needed).
-import type { EdgeEnd, EdgeView, ReportRecord } from '#api';
+import type { EdgeEnd, EdgeView, ReportRecord, RequestSpanView, RequestTraceView } from '#api';
 import type { Adapter } from './adapter.js';
 
 export interface EdgeStatsOptions {
@@ -18,28 +18,6 @@ export interface EdgeStatsOptions {
 }
 
 export type { EdgeEnd, EdgeView } from '#api';
-
-export interface TraceSpanView {
-  reporter: 'source' | 'destination';
-  source: string;
-  destination: string;
-  service: string;
-  method?: string;
-  path?: string;
-  responseCode: number;
-  responseFlags: string;
-  /** ms since epoch */
-  startMs: number;
-  durationMs: number;
-  mtls: boolean;
-}
-
-export interface TraceView {
-  requestId: string;
-  startMs: number;
-  durationMs: number;
-  spans: TraceSpanView[];
-}
 
 interface Slot {
   second: number;
@@ -86,7 +64,7 @@ export class EdgeStatsAdapter implements Adapter {
   private readonly maxTraces: number;
   private readonly now: () => number;
   private readonly edges = new Map<string, Edge>();
-  private readonly traces = new Map<string, { spans: TraceSpanView[]; lastMs: number }>();
+  private readonly traces = new Map<string, { spans: RequestSpanView[]; lastMs: number }>();
 
   constructor(opts: EdgeStatsOptions = {}) {
     this.windowSeconds = opts.windowSeconds ?? 30;
@@ -179,7 +157,7 @@ export class EdgeStatsAdapter implements Adapter {
     const duration = typeof r.durationMs === 'number' && Number.isFinite(r.durationMs) ? Math.max(0, r.durationMs) : 0;
     const endMs = typeof r.timestamp === 'number' && Number.isFinite(r.timestamp) ? r.timestamp : this.now();
     const d = (r.destination ?? {}) as Partial<ReportRecord['destination']>;
-    const span: TraceSpanView = {
+    const span: RequestSpanView = {
       reporter: r.reporter === 'destination' ? 'destination' : 'source',
       source: str(r.source?.workload),
       destination: str(d.workload),
@@ -241,8 +219,8 @@ export class EdgeStatsAdapter implements Adapter {
   }
 
   /** Newest first. */
-  recentTraces(limit = this.maxTraces): TraceView[] {
-    const out: TraceView[] = [];
+  recentTraces(limit = this.maxTraces): RequestTraceView[] {
+    const out: RequestTraceView[] = [];
     for (const [requestId, t] of [...this.traces].reverse()) {
       if (out.length >= limit) break;
       const spans = [...t.spans].sort((a, b) => a.startMs - b.startMs || b.durationMs - a.durationMs);
