@@ -185,8 +185,18 @@ test('certificates and traces render from citadel and mixer', { skip }, async ()
   assert.match(await page.locator('[data-testid="certs"]').textContent() ?? '', /spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews/);
   await page.screenshot({ path: join(artifacts, 'console-certs.png'), fullPage: true });
   await page.goto(`${consoleUrl}/#/traces`);
-  const trace = page.locator('[data-trace]').first();
-  await trace.waitFor({ timeout: 15_000 });
+  await page.locator('[data-trace]').first().waitFor({ timeout: 15_000 });
+  // The view shows mixer's recent requests as of the moment it opens; the newest may still
+  // miss hops whose sidecars have not flushed their reports, so open it again until one of
+  // them has its hops.
+  const several = page.locator('[data-trace]').filter({ has: page.locator('.span-row + .span-row') });
+  await waitFor(async () => {
+    if (await several.count() > 0) return true;
+    await page.reload();
+    await page.locator('[data-trace]').first().waitFor({ timeout: 15_000 });
+    return false;
+  }, { timeoutMs: 30_000, what: 'a trace with several spans' });
+  const trace = several.first();
   assert.ok(await trace.locator('.span-row').count() >= 2, 'a trace has several spans');
   await page.screenshot({ path: join(artifacts, 'console-traces.png') });
 });
