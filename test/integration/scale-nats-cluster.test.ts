@@ -141,6 +141,10 @@ test('the NATS server a pilot uses dies: no config is lost, no other version rea
   await gone;
   await waitFor(() => serverOf(pilotBuses[0]!) !== victimAddr && !pilotBuses[0]!.nc.isClosed(), { timeoutMs: 30_000, intervalMs: 50, what: 'pilot 1 reconnected to another server' });
   t.diagnostic(`pilot 1 moved from ${victimAddr} to ${serverOf(pilotBuses[0]!)} in ${Date.now() - t0} ms`);
+  // The simulated proxy does not re-announce after a reconnect (a sidecar does, and gets its
+  // config again): a push sent while it is between servers would be lost to it, so the change
+  // is made once every client of the dead server is on another one.
+  await waitFor(() => [...buses, proxyBus].every((b) => serverOf(b) !== victimAddr && !b.nc.isClosed()), { timeoutMs: 30_000, intervalMs: 50, what: 'every client on another server' });
 
   const oldVersion = galleys[0]!.store.snapshot().version;
   saveConfig('productpage.yaml', productpageTimeout('7s'));
